@@ -1,0 +1,107 @@
+"""Who sees and touches what: CloudStack's visibility rules for the three role types.
+
+- a User sees and acts on its own account's resources only;
+- a DomainAdmin on every account in its domain subtree;
+- a root Admin on everything.
+List calls narrow further the way CloudStack does: without `listall` an admin sees its own
+account's resources, with `listall` (or an explicit domain/account) the whole scope.
+Resources the caller may not see are reported as not found, never as forbidden, so that a
+tenant cannot probe another tenant's ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core.context import CallContext, Role
+from core.errors import NotFound, PermissionDenied
+from core.identity import Account, Domain
+
+
+class Owned(Protocol):
+    account_id: int
+    domain_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListScope:
+    """The scope a list call asked for: CloudStack's listall/isrecursive/domainid/account."""
+
+    list_all: bool = False
+    recursive: bool = True
+    domain_id: int | None = None
+    account_name: str | None = None
+
+
+def domain_in_subtree(session: Session, domain_id: int, ancestor_path: str) -> bool:
+    path = session.scalar(sa.select(Domain.path).where(Domain.id == domain_id))
+    return path is not None and path.startswith(ancestor_path)
+
+
+def can_access(session: Session, ctx: CallContext, resource: Owned) -> bool:
+    if ctx.role is Role.ADMIN:
+        return True
+    if ctx.role is Role.DOMAIN_ADMIN:
+        return domain_in_subtree(session, resource.domain_id, ctx.domain_path)
+    return resource.account_id == ctx.account_id
+
+
+def ensure_access(
+    session: Session, ctx: CallContext, resource: Any, kind: str, ident: object
+) -> None:
+    """NotFound unless the caller may act on `resource` (not found hides others' ids)."""
+    if resource is None or not can_access(session, ctx, resource):
+        raise NotFound(kind, ident)
+
+
+def ensure_root_admin(ctx: CallContext) -> None:
+    if ctx.role is not Role.ADMIN:
+        raise PermissionDenied("The caller is not a root administrator")
+
+
+def scope_filter(
+    session: Session,
+    ctx: CallContext,
+    scope: ListScope,
+    account_column: Any,
+    domain_column: Any,
+) -> sa.ColumnElement[bool]:
+    """A WHERE clause restricting owned rows to what the caller may list in `scope`."""
+    if scope.account_name is not None:
+        domain_id = scope.domain_id if scope.domain_id is not None else ctx.domain_id
+        _check_domain_access(session, ctx, domain_id)
+        account_ids = sa.select(Account.id).where(
+            Account.domain_id == domain_id, Account.name == scope.account_name
+        )
+        if ctx.role is Role.USER:
+            return sa.and_(account_column == ctx.account_id, account_column.in_(account_ids))
+        return account_column.in_(account_ids)
+    if ctx.role is Role.USER:
+        return account_column == ctx.account_id
+    if scope.domain_id is not None:
+        path = _check_domain_access(session, ctx, scope.domain_id)
+        if scope.recursive or scope.list_all:
+            return domain_column.in_(sa.select(Domain.id).where(Domain.path.startswith(path)))
+        return domain_column == scope.domain_id
+    if not scope.list_all:
+        return account_column == ctx.account_id
+    if ctx.role is Role.ADMIN:
+        return sa.true()
+    return domain_column.in_(sa.select(Domain.id).where(Domain.path.startswith(ctx.domain_path)))
+
+
+def _check_domain_access(session: Session, ctx: CallContext, domain_id: int) -> str:
+    path = session.scalar(sa.select(Domain.path).where(Domain.id == domain_id))
+    if path is None:
+        raise NotFound("domain", domain_id)
+    if ctx.role is Role.ADMIN:
+        return path
+    if ctx.role is Role.DOMAIN_ADMIN and path.startswith(ctx.domain_path):
+        return path
+    if ctx.role is Role.USER and domain_id == ctx.domain_id:
+        return path
+    raise PermissionDenied("The caller does not have access to this domain")

@@ -1,0 +1,366 @@
+"""VM use cases: deploy, start, stop, reboot, destroy, get and list.
+
+Each use case validates, moves the VM through its state table, reserves capacity and limits,
+and queues the driver work as a job — all in the caller's transaction, so a failure leaves
+nothing half-written. Placement happens here, not in the job, so that "no capacity" is an
+immediate error for every API (EC2 answers InsufficientInstanceCapacity synchronously).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core import limits
+from core.context import CallContext, Role
+from core.db import get_live, new_uuid, utcnow
+from core.errors import InvalidParameter, InvalidState, NotFound, PermissionDenied
+from core.events import record_for_caller
+from core.infra import ENABLED, Host, Zone
+from core.jobs import AsyncJob, submit_job
+from core.listing import Page, paginate
+from core.offerings import ServiceOffering
+from core.planner import Demand, release_host, reserve_host
+from core.templates import Template
+from core.visibility import ListScope, ensure_access, scope_filter
+from core.vms.models import VirtualMachine
+from core.vms.states import VmEvent, VmState, next_state
+from core.volumes import create_root_volume
+
+INSTANCE_TYPE = "VirtualMachine"
+GIB = 1024**3
+MAX_USER_DATA_BYTES = 32768
+
+
+@dataclass(frozen=True, slots=True)
+class DeploySpec:
+    zone: Zone
+    service_offering: ServiceOffering
+    template: Template
+    name: str | None = None
+    display_name: str | None = None
+    start: bool = True
+    host_id: int | None = None
+    user_data: str = ""
+    keypair: str = ""
+    root_disk_size_gb: int | None = None
+    cpu_number: int | None = None
+    cpu_speed_mhz: int | None = None
+    memory_mb: int | None = None
+    launch_group: str = field(default_factory=new_uuid)
+    launch_token: str | None = None
+    launch_index: int = 0
+
+
+def _sizing(spec: DeploySpec) -> tuple[int, int, int]:
+    offering = spec.service_offering
+    if offering.is_customized:
+        cpu, speed, memory = spec.cpu_number, spec.cpu_speed_mhz, spec.memory_mb
+        if not (cpu and speed and memory):
+            raise InvalidParameter(
+                "A custom service offering needs cpuNumber, cpuSpeed and memory",
+                parameter="details",
+            )
+        return cpu, speed, memory
+    assert offering.cpu_number and offering.cpu_speed_mhz and offering.memory_mb
+    return offering.cpu_number, offering.cpu_speed_mhz, offering.memory_mb
+
+
+def _check_launchable(spec: DeploySpec, ctx: CallContext) -> None:
+    if spec.zone.allocation_state != ENABLED and ctx.role is not Role.ADMIN:
+        raise PermissionDenied(f"Zone {spec.zone.name} is disabled")
+    template = spec.template
+    if not template.is_ready:
+        raise InvalidParameter(f"Template {template.uuid} is not ready", parameter="templateid")
+    if template.zone_id is not None and template.zone_id != spec.zone.id:
+        raise InvalidParameter(
+            f"Template {template.uuid} is not available in zone {spec.zone.uuid}",
+            parameter="templateid",
+        )
+    if spec.host_id is not None and ctx.role is not Role.ADMIN:
+        raise PermissionDenied("Only a root administrator may choose the host")
+    if len(spec.user_data.encode()) > MAX_USER_DATA_BYTES:
+        raise InvalidParameter("User data is too long", parameter="userdata")
+
+
+def _guest_address(vm_id: int, zone: Zone) -> tuple[str, str]:
+    """A stable private address and MAC for the VM's guest NIC, derived from its id."""
+    network = ipaddress.ip_network(zone.guest_cidr, strict=False)
+    address = network.network_address + 10 + vm_id % (network.num_addresses - 12)
+    mac = "02:00:" + ":".join(f"{(vm_id >> shift) & 0xFF:02x}" for shift in (24, 16, 8, 0))
+    return str(address), mac
+
+
+def deploy_vm(
+    session: Session, ctx: CallContext, spec: DeploySpec
+) -> tuple[VirtualMachine, AsyncJob | None]:
+    """Create a VM (and its root disk); with `start`, place it and queue its first boot."""
+    _check_launchable(spec, ctx)
+    cpu_number, cpu_speed, memory_mb = _sizing(spec)
+    root_bytes = (spec.root_disk_size_gb * GIB) if spec.root_disk_size_gb else 0
+    if root_bytes and root_bytes < spec.template.size_bytes:
+        raise InvalidParameter(
+            "The root disk cannot be smaller than the template", parameter="rootdisksize"
+        )
+    root_bytes = root_bytes or spec.template.size_bytes or 2 * GIB
+    limits.reserve(
+        session,
+        ctx.account_id,
+        {
+            limits.ResourceType.USER_VM: 1,
+            limits.ResourceType.CPU: cpu_number,
+            limits.ResourceType.MEMORY: memory_mb,
+        },
+    )
+    vm = VirtualMachine(
+        name=spec.name or "",
+        display_name=spec.display_name or spec.name or "",
+        account_id=ctx.account_id,
+        domain_id=ctx.domain_id,
+        user_id=ctx.user_id,
+        zone_id=spec.zone.id,
+        template_id=spec.template.id,
+        service_offering_id=spec.service_offering.id,
+        cpu_number=cpu_number,
+        cpu_speed_mhz=cpu_speed,
+        memory_mb=memory_mb,
+        hypervisor=spec.template.hypervisor,
+        state=VmState.STOPPED,
+        state_changed=utcnow(),
+        user_data=spec.user_data,
+        keypair=spec.keypair,
+        launch_group=spec.launch_group,
+        launch_token=spec.launch_token,
+        launch_index=spec.launch_index,
+    )
+    session.add(vm)
+    session.flush()
+    vm.name = vm.name or vm.uuid
+    vm.display_name = vm.display_name or vm.name
+    vm.instance_name = f"i-{ctx.account_id}-{vm.id}-VM"
+    vm.private_ip, vm.mac_address = _guest_address(vm.id, spec.zone)
+    host = _place(session, vm, spec.host_id) if spec.start else None
+    create_root_volume(
+        session,
+        vm_id=vm.id,
+        vm_name_id=vm.id,
+        account_id=ctx.account_id,
+        domain_id=ctx.domain_id,
+        zone_id=spec.zone.id,
+        cluster_id=host.cluster_id if host else None,
+        size_bytes=root_bytes,
+        template_id=spec.template.id,
+    )
+    record_for_caller(
+        session,
+        ctx,
+        "VM.CREATE",
+        f"Successfully created VM {vm.name}",
+        resource_type=INSTANCE_TYPE,
+        resource_uuid=vm.uuid,
+    )
+    job = None
+    if host is not None:
+        vm.state = next_state(vm.state, VmEvent.START_REQUESTED, vm=vm.uuid)
+        job = submit_job(
+            session,
+            ctx,
+            "vm.start",
+            instance_type=INSTANCE_TYPE,
+            instance_id=vm.id,
+            params={"deploy": True},
+        )
+    session.flush()
+    return vm, job
+
+
+def _place(session: Session, vm: VirtualMachine, host_id: int | None) -> Host:
+    host = reserve_host(
+        session,
+        zone_id=vm.zone_id,
+        demand=Demand(cpu_mhz=vm.cpu_mhz_total, memory_bytes=vm.memory_bytes),
+        hypervisor=vm.hypervisor,
+        host_id=host_id,
+    )
+    vm.host_id = host.id
+    vm.pod_id = host.pod_id
+    return host
+
+
+def _transition(session: Session, vm: VirtualMachine, event: VmEvent) -> None:
+    """Move the VM along its state table, failing if another request moved it first."""
+    target = next_state(vm.state, event, vm=vm.uuid)
+    changed = session.execute(
+        sa.update(VirtualMachine)
+        .where(VirtualMachine.id == vm.id, VirtualMachine.state == vm.state)
+        .values(state=target, state_changed=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        session.refresh(vm)
+        raise InvalidState("VM", vm.uuid, vm.state, event.value.removesuffix(" requested"))
+    vm.state = target
+
+
+def release_placement(session: Session, vm: VirtualMachine) -> None:
+    """Give the VM's host capacity back and remember the host for the next start."""
+    if vm.host_id is not None:
+        release_host(session, vm.host_id, Demand(vm.cpu_mhz_total, vm.memory_bytes))
+        vm.last_host_id = vm.host_id
+        vm.host_id = None
+
+
+def start_vm(
+    session: Session, ctx: CallContext, vm: VirtualMachine, *, host_id: int | None = None
+) -> AsyncJob:
+    if host_id is not None and ctx.role is not Role.ADMIN:
+        raise PermissionDenied("Only a root administrator may choose the host")
+    _transition(session, vm, VmEvent.START_REQUESTED)
+    _place(session, vm, host_id)
+    return submit_job(session, ctx, "vm.start", instance_type=INSTANCE_TYPE, instance_id=vm.id)
+
+
+def stop_vm(
+    session: Session, ctx: CallContext, vm: VirtualMachine, *, force: bool = False
+) -> AsyncJob:
+    _transition(session, vm, VmEvent.STOP_REQUESTED)
+    return submit_job(
+        session,
+        ctx,
+        "vm.stop",
+        instance_type=INSTANCE_TYPE,
+        instance_id=vm.id,
+        params={"force": force},
+    )
+
+
+def reboot_vm(session: Session, ctx: CallContext, vm: VirtualMachine) -> AsyncJob:
+    next_state(vm.state, VmEvent.REBOOT_REQUESTED, vm=vm.uuid)
+    return submit_job(session, ctx, "vm.reboot", instance_type=INSTANCE_TYPE, instance_id=vm.id)
+
+
+def destroy_vm(
+    session: Session, ctx: CallContext, vm: VirtualMachine, *, expunge: bool = False
+) -> AsyncJob:
+    """Destroy (recoverable until expunged); a running VM is stopped first, by the job."""
+    state = VmState(vm.state)
+    if state is VmState.RUNNING:
+        _transition(session, vm, VmEvent.STOP_REQUESTED)
+    elif not (state is VmState.DESTROYED and expunge):
+        mark_destroyed(session, ctx, vm)
+    return submit_job(
+        session,
+        ctx,
+        "vm.destroy",
+        instance_type=INSTANCE_TYPE,
+        instance_id=vm.id,
+        params={"expunge": expunge},
+    )
+
+
+def mark_destroyed(session: Session, ctx: CallContext, vm: VirtualMachine) -> None:
+    """Stopped (or failed) → Destroyed: its counts go back to the account's limits."""
+    _transition(session, vm, VmEvent.DESTROY_REQUESTED)
+    limits.release(
+        session,
+        vm.account_id,
+        {
+            limits.ResourceType.USER_VM: 1,
+            limits.ResourceType.CPU: vm.cpu_number,
+            limits.ResourceType.MEMORY: vm.memory_mb,
+        },
+    )
+    record_for_caller(
+        session,
+        ctx,
+        "VM.DESTROY",
+        f"Successfully destroyed VM {vm.name}",
+        resource_type=INSTANCE_TYPE,
+        resource_uuid=vm.uuid,
+    )
+
+
+def get_vm(
+    session: Session, ctx: CallContext, *, uuid: str | None = None, ident: int | None = None
+) -> VirtualMachine:
+    """A VM the caller may see (someone else's VM is reported as not found)."""
+    try:
+        vm = get_live(session, VirtualMachine, "virtual machine", ident=ident, uuid=uuid)
+    except NotFound:
+        raise NotFound("virtual machine", uuid if uuid is not None else ident) from None
+    ensure_access(session, ctx, vm, "virtual machine", uuid if uuid is not None else ident)
+    return vm
+
+
+@dataclass(frozen=True, slots=True)
+class VmFilter:
+    ids: tuple[int, ...] | None = None
+    name: str | None = None
+    keyword: str | None = None
+    states: tuple[str, ...] | None = None
+    zone_id: int | None = None
+    host_id: int | None = None
+    template_id: int | None = None
+    service_offering_id: int | None = None
+    launch_groups: tuple[str, ...] | None = None
+    include_expunged_since: object | None = None
+
+
+def list_vms(
+    session: Session,
+    ctx: CallContext,
+    scope: ListScope = ListScope(),
+    vm_filter: VmFilter = VmFilter(),
+    page: Page = Page(),
+) -> tuple[list[VirtualMachine], int]:
+    query = sa.select(VirtualMachine).where(
+        scope_filter(session, ctx, scope, VirtualMachine.account_id, VirtualMachine.domain_id)
+    )
+    if vm_filter.include_expunged_since is not None:
+        query = query.where(
+            sa.or_(
+                VirtualMachine.removed.is_(None),
+                VirtualMachine.removed >= vm_filter.include_expunged_since,
+            )
+        )
+    else:
+        query = query.where(VirtualMachine.removed.is_(None))
+    f = vm_filter
+    if f.ids is not None:
+        query = query.where(VirtualMachine.id.in_(f.ids))
+    if f.name is not None:
+        query = query.where(VirtualMachine.name == f.name)
+    if f.keyword:
+        like = f"%{f.keyword}%"
+        query = query.where(
+            sa.or_(VirtualMachine.name.like(like), VirtualMachine.display_name.like(like))
+        )
+    if f.states is not None:
+        query = query.where(VirtualMachine.state.in_(f.states))
+    if f.zone_id is not None:
+        query = query.where(VirtualMachine.zone_id == f.zone_id)
+    if f.host_id is not None:
+        query = query.where(VirtualMachine.host_id == f.host_id)
+    if f.template_id is not None:
+        query = query.where(VirtualMachine.template_id == f.template_id)
+    if f.service_offering_id is not None:
+        query = query.where(VirtualMachine.service_offering_id == f.service_offering_id)
+    if f.launch_groups is not None:
+        query = query.where(VirtualMachine.launch_group.in_(f.launch_groups))
+    return paginate(session, query.order_by(VirtualMachine.id), page)
+
+
+def vms_by_launch_token(session: Session, ctx: CallContext, token: str) -> list[VirtualMachine]:
+    """VMs an earlier request with the same idempotency token launched."""
+    return list(
+        session.scalars(
+            sa.select(VirtualMachine)
+            .where(
+                VirtualMachine.account_id == ctx.account_id, VirtualMachine.launch_token == token
+            )
+            .order_by(VirtualMachine.launch_index)
+        )
+    )

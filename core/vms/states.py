@@ -1,0 +1,66 @@
+"""The VM state machine, as data: every legal (state, event) → state is listed here."""
+
+from __future__ import annotations
+
+import enum
+
+from core.errors import InvalidState
+
+
+class VmState(enum.StrEnum):
+    STARTING = "Starting"
+    RUNNING = "Running"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    DESTROYED = "Destroyed"
+    EXPUNGING = "Expunging"
+    EXPUNGED = "Expunged"
+    MIGRATING = "Migrating"
+    ERROR = "Error"
+    UNKNOWN = "Unknown"
+    SHUTDOWN = "Shutdown"
+
+
+class VmEvent(enum.StrEnum):
+    START_REQUESTED = "start requested"
+    STOP_REQUESTED = "stop requested"
+    REBOOT_REQUESTED = "reboot requested"
+    DESTROY_REQUESTED = "destroy requested"
+    EXPUNGE_REQUESTED = "expunge requested"
+    RECOVER_REQUESTED = "recover requested"
+    OPERATION_SUCCEEDED = "operation succeeded"
+    OPERATION_FAILED = "operation failed"
+    DEPLOY_FAILED = "deploy failed"
+
+
+S, E = VmState, VmEvent
+
+TRANSITIONS: dict[tuple[VmState, VmEvent], VmState] = {
+    (S.STOPPED, E.START_REQUESTED): S.STARTING,
+    (S.STARTING, E.OPERATION_SUCCEEDED): S.RUNNING,
+    (S.STARTING, E.OPERATION_FAILED): S.STOPPED,
+    (S.STARTING, E.DEPLOY_FAILED): S.ERROR,
+    (S.RUNNING, E.STOP_REQUESTED): S.STOPPING,
+    (S.RUNNING, E.REBOOT_REQUESTED): S.RUNNING,
+    (S.STOPPING, E.OPERATION_SUCCEEDED): S.STOPPED,
+    (S.STOPPING, E.OPERATION_FAILED): S.RUNNING,
+    (S.STOPPED, E.STOP_REQUESTED): S.STOPPED,
+    (S.STOPPED, E.DESTROY_REQUESTED): S.DESTROYED,
+    (S.ERROR, E.DESTROY_REQUESTED): S.DESTROYED,
+    (S.SHUTDOWN, E.DESTROY_REQUESTED): S.DESTROYED,
+    (S.DESTROYED, E.RECOVER_REQUESTED): S.STOPPED,
+    (S.DESTROYED, E.EXPUNGE_REQUESTED): S.EXPUNGING,
+    (S.ERROR, E.EXPUNGE_REQUESTED): S.EXPUNGING,
+    (S.EXPUNGING, E.OPERATION_SUCCEEDED): S.EXPUNGED,
+    (S.EXPUNGING, E.OPERATION_FAILED): S.DESTROYED,
+}
+
+TRANSITIONAL = frozenset({S.STARTING, S.STOPPING, S.EXPUNGING, S.MIGRATING})
+
+
+def next_state(state: VmState | str, event: VmEvent, *, vm: object = "") -> VmState:
+    """The state after `event`, or InvalidState when the table has no such transition."""
+    try:
+        return TRANSITIONS[(VmState(state), event)]
+    except KeyError:
+        raise InvalidState("VM", vm, str(state), event.value.removesuffix(" requested")) from None
