@@ -13,7 +13,24 @@ from core.vms.models import VirtualMachine
 from core.volumes import Volume
 
 __all__ = [
-    "Account", "AsyncJob", "Base", "Cluster", "Configuration", "DiskOffering", "Domain",
-    "Event", "Host", "ImageStore", "ManagementServer", "Pod", "ResourceCount",
-    "ServiceOffering", "StoragePool", "Template", "User", "VirtualMachine", "Volume", "Zone",
+    "Account",
+    "AsyncJob",
+    "Base",
+    "Cluster",
+    "Configuration",
+    "DiskOffering",
+    "Domain",
+    "Event",
+    "Host",
+    "ImageStore",
+    "ManagementServer",
+    "Pod",
+    "ResourceCount",
+    "ServiceOffering",
+    "StoragePool",
+    "Template",
+    "User",
+    "VirtualMachine",
+    "Volume",
+    "Zone",
 ]

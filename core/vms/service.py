@@ -96,7 +96,7 @@ def _guest_address(vm_id: int, zone: Zone) -> tuple[str, str]:
 
 def deploy_vm(
     session: Session, ctx: CallContext, spec: DeploySpec
-) -> tuple[VirtualMachine, AsyncJob | None]:
+) -> tuple[VirtualMachine, AsyncJob]:
     """Create a VM (and its root disk); with `start`, place it and queue its first boot."""
     _check_launchable(spec, ctx)
     cpu_number, cpu_speed, memory_mb = _sizing(spec)

@@ -99,6 +99,19 @@ def _result(vm: VirtualMachine) -> dict[str, Any]:
     return {"vm_id": vm.id}
 
 
+# create (stopped) ---------------------------------------------------------------------------
+
+
+def _fail_nothing(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
+    """Nothing to undo: the VM row was committed with the request."""
+
+
+@job_handler("vm.create", fail=_fail_nothing)
+def run_create(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
+    with runtime.db.read() as session:
+        return _result(_load(session, job))
+
+
 # start ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,57 @@
+"""What a command handler receives, and the parameter conventions all list commands share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.context import CallContext
+from core.db import get_live
+from core.identity import Domain
+from core.listing import Page
+from core.runtime import Runtime
+from core.visibility import ListScope
+
+
+@dataclass
+class Call:
+    ctx: CallContext
+    session: Session
+    params: dict[str, Any]
+    runtime: Runtime
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    def page(self) -> Page:
+        size = self.params.get("pagesize")
+        if size is not None and size < 0:  # CloudStack treats -1 as "everything"
+            size = None
+        return Page(number=self.params.get("page", 1), size=size)
+
+    def paged(self, views: list[dict[str, Any]]) -> Any:
+        """A page of a short in-memory list (zones, offerings: a handful of rows)."""
+        from native_api.registry import Reply
+
+        page = self.page()
+        start = (page.number - 1) * (page.size or 0)
+        items = views[start : start + page.size] if page.size else views
+        return Reply(items=items, total=len(views))
+
+    def keyword_match(self, name: str) -> bool:
+        keyword = self.params.get("keyword")
+        return not keyword or keyword.lower() in name.lower()
+
+    def scope(self) -> ListScope:
+        domain_uuid = self.params.get("domainid")
+        domain_id = None
+        if domain_uuid:
+            domain_id = get_live(self.session, Domain, "domain", uuid=domain_uuid).id
+        return ListScope(
+            list_all=bool(self.params.get("listall", False)),
+            recursive=bool(self.params.get("isrecursive", False)),
+            domain_id=domain_id,
+            account_name=self.params.get("account"),
+        )

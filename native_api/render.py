@@ -1,0 +1,77 @@
+"""CloudStack's response envelopes, in JSON and in XML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import xmltodict
+from starlette.responses import Response
+
+CLOUDSTACK_VERSION = "4.20.1.0"
+JSON_TYPE = "application/json;charset=UTF-8"
+XML_TYPE = "text/xml;charset=UTF-8"
+
+
+def cs_date(value: dt.datetime | None) -> str | None:
+    """CloudStack's timestamp format: 2026-11-21T07:54:44+0000."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def _clean(value: Any) -> Any:
+    """Drop None fields (CloudStack omits unset fields) and format dates."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return cs_date(value)
+    return value
+
+
+def _xml_scalars(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _xml_scalars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_xml_scalars(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def render(response_key: str, body: dict[str, Any], fmt: str, status: int = 200) -> Response:
+    body = _clean(body)
+    if fmt == "json":
+        return Response(
+            json.dumps({response_key: body}, ensure_ascii=False, separators=(",", ":")),
+            status_code=status,
+            media_type=JSON_TYPE,
+        )
+    document = {response_key: {"@cloud-stack-version": CLOUDSTACK_VERSION, **_xml_scalars(body)}}
+    xml = xmltodict.unparse(document, full_document=True, short_empty_elements=True)
+    return Response(
+        xml.replace('encoding="utf-8"', 'encoding="UTF-8"', 1),
+        status_code=status,
+        media_type=XML_TYPE,
+    )
+
+
+def render_error(
+    response_key: str, errorcode: int, cserrorcode: int, text: str, fmt: str
+) -> Response:
+    body = {"uuidList": [], "errorcode": errorcode, "cserrorcode": cserrorcode, "errortext": text}
+    if fmt != "json":
+        body.pop("uuidList")
+    return render(response_key, body, fmt, status=errorcode)
+
+
+def list_body(object_name: str, items: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """`{"count": N, "<object>": [...]}`, count first; an empty list is `{}`."""
+    if not items and total == 0:
+        return {}
+    return {"count": total, object_name: items}

@@ -1,0 +1,251 @@
+"""Core objects as CloudStack response objects, with CloudStack's field names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.context import CallContext, Role
+from core.identity import Account, Domain, User
+from core.infra import Host, Zone
+from core.jobs import FAILED, IN_PROGRESS, AsyncJob
+from core.offerings import DiskOffering, ServiceOffering
+from core.templates import Template
+from core.vms.models import VirtualMachine
+from core.volumes import volumes_of_vm
+from native_api.errors import codes_for_kind
+
+GIB = 1024**3
+
+
+def _owner(session: Session, account_id: int) -> dict[str, Any]:
+    account = session.get_one(Account, account_id)
+    domain = session.get_one(Domain, account.domain_id)
+    return {
+        "account": account.name,
+        "accountid": account.uuid,
+        "domainid": domain.uuid,
+        "domain": domain.name,
+        "domainpath": "ROOT" + domain.path.rstrip("/") if domain.path != "/" else "ROOT",
+    }
+
+
+def zone_view(zone: Zone, ctx: CallContext) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": zone.uuid,
+        "name": zone.name,
+        "description": zone.description,
+        "dns1": zone.dns1,
+        "internaldns1": zone.internal_dns1,
+        "networktype": zone.network_type,
+        "securitygroupsenabled": False,
+        "allocationstate": zone.allocation_state,
+        "zonetoken": zone.uuid,
+        "dhcpprovider": "VirtualRouter",
+        "localstorageenabled": zone.local_storage_enabled,
+        "type": "Core",
+        "tags": [],
+        "hasannotations": False,
+    }
+    if ctx.role is Role.ADMIN:
+        view["guestcidraddress"] = zone.guest_cidr
+    return view
+
+
+def service_offering_view(offering: ServiceOffering) -> dict[str, Any]:
+    return {
+        "id": offering.uuid,
+        "name": offering.name,
+        "displaytext": offering.display_text,
+        "cpunumber": offering.cpu_number,
+        "cpuspeed": offering.cpu_speed_mhz,
+        "memory": offering.memory_mb,
+        "created": offering.created,
+        "storagetype": offering.storage_type,
+        "provisioningtype": "thin",
+        "offerha": offering.offer_ha,
+        "limitcpuuse": offering.limit_cpu_use,
+        "isvolatile": False,
+        "hosttags": offering.host_tag or None,
+        "issystem": offering.is_system,
+        "defaultuse": False,
+        "iscustomized": offering.is_customized,
+        "cacheMode": "none",
+        "dynamicscalingenabled": True,
+        "diskofferingstrictness": False,
+        "hasannotations": False,
+    }
+
+
+def disk_offering_view(offering: DiskOffering) -> dict[str, Any]:
+    return {
+        "id": offering.uuid,
+        "name": offering.name,
+        "displaytext": offering.display_text,
+        "disksize": offering.disk_size_gb,
+        "created": offering.created,
+        "iscustomized": offering.is_customized,
+        "storagetype": offering.storage_type,
+        "provisioningtype": "thin",
+        "displayoffering": True,
+        "cacheMode": "none",
+        "tags": offering.tags or None,
+        "disksizestrictness": False,
+        "hasannotations": False,
+    }
+
+
+def template_view(session: Session, template: Template) -> dict[str, Any]:
+    zone = session.get(Zone, template.zone_id) if template.zone_id else None
+    return {
+        "id": template.uuid,
+        "name": template.name,
+        "displaytext": template.display_text,
+        "ispublic": template.is_public,
+        "created": template.created,
+        "isready": template.is_ready,
+        "passwordenabled": template.password_enabled,
+        "format": template.format,
+        "isfeatured": template.is_featured,
+        "crossZones": template.zone_id is None,
+        "ostypename": template.os_type,
+        **_owner(session, template.account_id),
+        "zoneid": zone.uuid if zone else None,
+        "zonename": zone.name if zone else None,
+        "status": template.status,
+        "size": template.size_bytes,
+        "templatetype": template.template_type,
+        "hypervisor": template.hypervisor,
+        "isextractable": False,
+        "checksum": template.checksum or None,
+        "sshkeyenabled": False,
+        "isdynamicallyscalable": False,
+        "directdownload": False,
+        "deployasis": False,
+        "requireshvm": True,
+        "bootable": template.bootable,
+        "tags": [],
+        "hasannotations": False,
+    }
+
+
+def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str, Any]:
+    zone = session.get_one(Zone, vm.zone_id)
+    template = session.get_one(Template, vm.template_id)
+    offering = session.get_one(ServiceOffering, vm.service_offering_id)
+    user = session.get_one(User, vm.user_id)
+    root = next(iter(volumes_of_vm(session, vm.id)), None)
+    view: dict[str, Any] = {
+        "id": vm.uuid,
+        "name": vm.name,
+        "displayname": vm.display_name,
+        **_owner(session, vm.account_id),
+        "userid": user.uuid,
+        "username": user.username,
+        "created": vm.created,
+        "lastupdated": vm.state_changed,
+        "state": vm.state,
+        "haenable": vm.ha_enabled,
+        "zoneid": zone.uuid,
+        "zonename": zone.name,
+        "templateid": template.uuid,
+        "templatename": template.name,
+        "templatedisplaytext": template.display_text,
+        "templatetype": template.template_type,
+        "passwordenabled": template.password_enabled,
+        "serviceofferingid": offering.uuid,
+        "serviceofferingname": offering.name,
+        "cpunumber": vm.cpu_number,
+        "cpuspeed": vm.cpu_speed_mhz,
+        "memory": vm.memory_mb,
+        "guestosid": None,
+        "osdisplayname": template.os_type,
+        "rootdeviceid": 0,
+        "rootdevicetype": "ROOT",
+        "hypervisor": vm.hypervisor,
+        "keypairs": vm.keypair or None,
+        "securitygroup": [],
+        "affinitygroup": [],
+        "nic": [_nic_view(vm, zone)],
+        "tags": [],
+        "details": {},
+        "displayvm": True,
+        "isdynamicallyscalable": False,
+        "hasannotations": False,
+        "sizegb": root.size_bytes // GIB if root else None,
+    }
+    if ctx.role is Role.ADMIN:
+        host_id = vm.host_id or vm.last_host_id
+        host = session.get(Host, host_id) if host_id else None
+        view["instancename"] = vm.instance_name
+        if vm.host_id and host:
+            view["hostid"] = host.uuid
+            view["hostname"] = host.name
+    return view
+
+
+def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:
+    import ipaddress
+
+    network = ipaddress.ip_network(zone.guest_cidr, strict=False)
+    return {
+        "id": vm.uuid,
+        "networkname": f"{zone.name}-guest",
+        "netmask": str(network.netmask),
+        "gateway": str(network.network_address + 1),
+        "ipaddress": vm.private_ip,
+        "traffictype": "Guest",
+        "type": "Isolated",
+        "isdefault": True,
+        "macaddress": vm.mac_address,
+        "deviceid": "0",
+    }
+
+
+JOB_COMMAND_CLASSES = {
+    ("vm.start", True): "org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
+    ("vm.create", True): "org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
+    ("vm.start", False): "org.apache.cloudstack.api.command.user.vm.StartVMCmd",
+    ("vm.stop", False): "org.apache.cloudstack.api.command.user.vm.StopVMCmd",
+    ("vm.reboot", False): "org.apache.cloudstack.api.command.user.vm.RebootVMCmd",
+    ("vm.destroy", False): "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
+}
+
+
+def job_view(session: Session, job: AsyncJob, ctx: CallContext) -> dict[str, Any]:
+    account = session.get_one(Account, job.account_id)
+    user = session.get_one(User, job.user_id)
+    deploy = bool(job.arguments.get("deploy"))
+    view: dict[str, Any] = {
+        "accountid": account.uuid,
+        "account": account.name,
+        "userid": user.uuid,
+        "cmd": JOB_COMMAND_CLASSES.get((job.kind, deploy), job.kind),
+        "jobstatus": job.status,
+        "jobprocstatus": 0,
+        "jobresultcode": 0,
+        "jobinstancetype": job.instance_type or None,
+        "jobinstanceid": None,
+        "created": job.created,
+        "completed": job.completed,
+        "jobid": job.uuid,
+    }
+    instance = None
+    if job.instance_type == "VirtualMachine" and job.instance_id is not None:
+        instance = session.get(VirtualMachine, job.instance_id)
+        view["jobinstanceid"] = instance.uuid if instance else None
+    if job.status == IN_PROGRESS:
+        return view
+    if job.status == FAILED:
+        code, cscode = codes_for_kind(job.error_kind)
+        view["jobresultcode"] = code
+        view["jobresulttype"] = "object"
+        view["jobresult"] = {"errorcode": code, "cserrorcode": cscode, "errortext": job.error_text}
+        return view
+    view["jobresulttype"] = "object"
+    if isinstance(instance, VirtualMachine):
+        view["jobresult"] = {"virtualmachine": vm_view(session, instance, ctx)}
+    else:
+        view["jobresult"] = {"success": True}
+    return view

@@ -1,0 +1,101 @@
+"""A real `cloudgate serve` process for tests: free ports, its own data dir, kill -9 on demand."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READY_LINE = "cloudgate is ready"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    database_url: str = ""
+    object_store: str = "local"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    api_key: str = field(default_factory=lambda: "AK" + secrets.token_hex(16).upper())
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(30))
+    native_port: int = field(default_factory=free_port)
+    ec2_port: int = field(default_factory=free_port)
+    s3_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[str] | None = None
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def native_url(self) -> str:
+        return f"http://127.0.0.1:{self.native_port}/client/api"
+
+    @property
+    def ec2_url(self) -> str:
+        return f"http://127.0.0.1:{self.ec2_port}"
+
+    @property
+    def s3_url(self) -> str:
+        return f"http://127.0.0.1:{self.s3_port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        command = [
+            sys.executable, "-m", "cloudgate.cli", "serve",
+            "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
+            "--native-port", str(self.native_port), "--ec2-port", str(self.ec2_port),
+            "--s3-port", str(self.s3_port), "--object-store", self.object_store,
+            "--log-level", "warning",
+        ]
+        if self.database_url:
+            command += ["--database-url", self.database_url]
+        env = {
+            **os.environ,
+            "CLOUDGATE_ADMIN_API_KEY": self.api_key,
+            "CLOUDGATE_ADMIN_SECRET_KEY": self.secret_key,
+            **self.extra_env,
+        }
+        self.output = []
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        ready = threading.Event()
+        threading.Thread(target=self._pump, args=(ready,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not ready.wait(0.1):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("cloudgate did not start:\n" + "".join(self.output[-60:]))
+        return self
+
+    def _pump(self, ready: threading.Event) -> None:
+        assert self.process and self.process.stdout
+        for line in self.process.stdout:
+            self.output.append(line)
+            if READY_LINE in line:
+                ready.set()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
