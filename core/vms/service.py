@@ -162,17 +162,17 @@ def deploy_vm(
         resource_type=INSTANCE_TYPE,
         resource_uuid=vm.uuid,
     )
-    job = None
     if host is not None:
         vm.state = next_state(vm.state, VmEvent.START_REQUESTED, vm=vm.uuid)
-        job = submit_job(
-            session,
-            ctx,
-            "vm.start",
-            instance_type=INSTANCE_TYPE,
-            instance_id=vm.id,
-            params={"deploy": True},
-        )
+    # A VM created stopped still gets a (trivial) job: CloudStack's deploy is always async.
+    job = submit_job(
+        session,
+        ctx,
+        "vm.start" if host is not None else "vm.create",
+        instance_type=INSTANCE_TYPE,
+        instance_id=vm.id,
+        params={"deploy": True},
+    )
     session.flush()
     return vm, job
 
