@@ -50,11 +50,24 @@ class ServerProcess:
 
     def start(self, timeout: float = 60) -> ServerProcess:
         command = [
-            sys.executable, "-m", "cloudgate.cli", "serve",
-            "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-            "--native-port", str(self.native_port), "--ec2-port", str(self.ec2_port),
-            "--s3-port", str(self.s3_port), "--object-store", self.object_store,
-            "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "cloudgate.cli",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--native-port",
+            str(self.native_port),
+            "--ec2-port",
+            str(self.ec2_port),
+            "--s3-port",
+            str(self.s3_port),
+            "--object-store",
+            self.object_store,
+            "--log-level",
+            "warning",
         ]
         if self.database_url:
             command += ["--database-url", self.database_url]
@@ -66,7 +79,11 @@ class ServerProcess:
         }
         self.output = []
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
             cwd=Path(__file__).resolve().parents[2],
         )
         ready = threading.Event()
