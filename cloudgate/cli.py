@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--username", required=True)
     keys.add_argument("--domain", default="/")
 
+    env = commands.add_parser(
+        "env", help="print shell exports that point aws and cs at this cloudgate as admin"
+    )
+    _common(env)
+    env.add_argument("--host")
+    env.add_argument("--native-port", type=int)
+    env.add_argument("--ec2-port", type=int)
+    env.add_argument("--s3-port", type=int)
+    env.add_argument("--username", default="admin")
+    env.add_argument("--domain", default="/")
+
     simulator = commands.add_parser("simulator", help="simulated hypervisor behaviour")
     sim_commands = simulator.add_subparsers(dest="sim_command", required=True)
     configure = sim_commands.add_parser("configure", help="latency and failures per operation")
@@ -82,7 +93,16 @@ def _settings(args: argparse.Namespace) -> Settings:
     flags: dict[str, Any] = {
         key: value
         for key, value in vars(args).items()
-        if key not in ("command", "config", "db_command", "user_command", "sim_command")
+        if key
+        not in (
+            "command",
+            "config",
+            "db_command",
+            "user_command",
+            "sim_command",
+            "username",
+            "domain",
+        )
     }
     known = set(Settings.__dataclass_fields__)
     return load_settings({k: v for k, v in flags.items() if k in known}, config_file=args.config)
@@ -154,6 +174,28 @@ def _user_keys(args: argparse.Namespace) -> None:
         _print_keys(user)
 
 
+def _env(args: argparse.Namespace) -> None:
+    from core.identity import find_user
+
+    settings = _settings(args)
+    database = _database(settings)
+    with database.read() as session:
+        user = find_user(session, username=args.username, domain_path=args.domain)
+    base = f"http://{settings.host}"
+    exports = {
+        "AWS_ACCESS_KEY_ID": user.api_key,
+        "AWS_SECRET_ACCESS_KEY": user.secret_key,
+        "AWS_DEFAULT_REGION": settings.region,
+        "AWS_ENDPOINT_URL_EC2": f"{base}:{settings.ec2_port}",
+        "AWS_ENDPOINT_URL_S3": f"{base}:{settings.s3_port}",
+        "CLOUDSTACK_ENDPOINT": f"{base}:{settings.native_port}/client/api",
+        "CLOUDSTACK_KEY": user.api_key,
+        "CLOUDSTACK_SECRET": user.secret_key,
+    }
+    for name, value in exports.items():
+        print(f"export {name}='{value}'")
+
+
 def _simulator(args: argparse.Namespace) -> None:
     from drivers.hypervisor.simulator import SimulatorDriver
 
@@ -183,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"database at revision {current_revision(_database(_settings(args)))}")
         elif args.command == "user":
             (_user_create if args.user_command == "create" else _user_keys)(args)
+        elif args.command == "env":
+            _env(args)
         elif args.command == "simulator":
             _simulator(args)
     except KeyboardInterrupt:

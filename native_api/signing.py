@@ -16,9 +16,11 @@ import hmac
 from collections.abc import Iterable
 from urllib.parse import quote
 
-# Java's URLEncoder leaves these unencoded (and then CloudStack turns '+' into %20).
+# Characters each client family leaves unencoded in values: Java's URLEncoder (CloudStack
+# itself, and then '+' becomes %20), `cs` (Python's quote with '*'), libcloud (also '[]'),
+# RFC 3986 encoders, and Go's url.QueryEscape-based clients.
 _JAVA_SAFE = "-_.*"
-_RFC3986_SAFE = "-_.~"
+_VALUE_ENCODINGS = (_JAVA_SAFE, "-_.*~", "-_.*~[]", "-_.~", "-_.")
 
 
 def _encode(value: str, safe: str) -> str:
@@ -45,7 +47,7 @@ def _hmac(message: str, secret: str) -> str:
 def verify(params: list[tuple[str, str]], signature: str, secret: str) -> bool:
     """True if `signature` matches one canonical form of `params` under `secret`."""
     for lower_keys in (False, True):
-        for safe in (_JAVA_SAFE, _RFC3986_SAFE, "-_."):
+        for safe in _VALUE_ENCODINGS:
             expected = _hmac(_string_to_sign(params, lower_keys=lower_keys, safe=safe), secret)
             if hmac.compare_digest(expected, signature):
                 return True
