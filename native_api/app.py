@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -50,11 +51,9 @@ class NativeApi:
         pairs = list(request.query_params.multi_items())
         if request.method == "POST":
             content_type = request.headers.get("content-type", "")
-            if content_type.startswith(
-                ("application/x-www-form-urlencoded", "multipart/form-data")
-            ):
-                form = await request.form()
-                pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            if content_type.startswith("application/x-www-form-urlencoded"):
+                body = (await request.body()).decode("utf-8", errors="replace")
+                pairs += parse_qsl(body, keep_blank_values=True)
         return await run_in_threadpool(self.handle, pairs)
 
     def handle(self, pairs: list[tuple[str, str]]) -> Response:

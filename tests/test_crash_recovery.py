@@ -37,8 +37,17 @@ def _crash_and_recover(server: ServerProcess) -> None:
         "id"
     ]
     template = caller.call("listTemplates", templatefilter="featured")["template"][0]["id"]
-    # Every start takes 3 s on the hypervisor, so the kill lands mid-flight.
-    _simulator(server.data_dir, "configure", "--operation", "start", "--latency-ms", "3000")
+    first = caller.call(
+        "deployVirtualMachine",
+        zoneid=zone,
+        serviceofferingid=offering,
+        templateid=template,
+        name="crash-stop",
+    )
+    caller.wait_job(first["jobid"], timeout=30)
+    # From now on every start and stop takes 5 s on the hypervisor: the kill lands mid-flight.
+    for operation in ("start", "stop"):
+        _simulator(server.data_dir, "configure", "--operation", operation, "--latency-ms", "5000")
     started = [
         caller.call(
             "deployVirtualMachine",
@@ -49,18 +58,10 @@ def _crash_and_recover(server: ServerProcess) -> None:
         )
         for n in range(12)
     ]
-    first = caller.call(
-        "deployVirtualMachine",
-        zoneid=zone,
-        serviceofferingid=offering,
-        templateid=template,
-        name="crash-stop",
-    )
-    caller.wait_job(first["jobid"], timeout=30)
     stopping = caller.call("stopVirtualMachine", id=first["id"])
     time.sleep(1.0)
     states = {vm["state"] for vm in caller.call("listVirtualMachines")["virtualmachine"]}
-    assert "Starting" in states  # the crash really happens mid-deploy
+    assert {"Starting", "Stopping"} <= states  # the crash really happens mid-operation
     server.kill()
 
     _simulator(server.data_dir, "reset")

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 import xmltodict
 
+import native_api.commands  # noqa: F401  (fills the command table)
 from native_api.registry import COMMANDS
 from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
