@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, orm
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.context import CallContext
@@ -262,9 +262,26 @@ class JobEngine:
 
     def _claim_one(self) -> int | None:
         with self._db.write() as session:
+            # Jobs on one resource run in order (CloudStack queues work per VM): a job waits
+            # while an older job on the same instance is unfinished.
+            older = orm.aliased(AsyncJob)
+            earlier_unfinished = (
+                sa.select(older.id)
+                .where(
+                    older.instance_type == AsyncJob.instance_type,
+                    older.instance_id == AsyncJob.instance_id,
+                    older.status == IN_PROGRESS,
+                    older.id < AsyncJob.id,
+                )
+                .exists()
+            )
             candidates = session.scalars(
                 sa.select(AsyncJob.id)
-                .where(AsyncJob.status == IN_PROGRESS, AsyncJob.owner_msid.is_(None))
+                .where(
+                    AsyncJob.status == IN_PROGRESS,
+                    AsyncJob.owner_msid.is_(None),
+                    sa.or_(AsyncJob.instance_id.is_(None), ~earlier_unfinished),
+                )
                 .order_by(AsyncJob.id)
                 .limit(8)
             ).all()

@@ -245,10 +245,16 @@ def reboot_vm(session: Session, ctx: CallContext, vm: VirtualMachine) -> AsyncJo
 def destroy_vm(
     session: Session, ctx: CallContext, vm: VirtualMachine, *, expunge: bool = False
 ) -> AsyncJob:
-    """Destroy (recoverable until expunged); a running VM is stopped first, by the job."""
+    """Destroy (recoverable until expunged); a running VM is stopped first, by the job.
+
+    A VM that is starting or stopping is destroyed by a job queued behind the one under way
+    (jobs on one VM run in order), as AWS lets an instance be terminated while pending.
+    """
     state = VmState(vm.state)
     if state is VmState.RUNNING:
         _transition(session, vm, VmEvent.STOP_REQUESTED)
+    elif state in (VmState.STARTING, VmState.STOPPING):
+        pass
     elif not (state is VmState.DESTROYED and expunge):
         mark_destroyed(session, ctx, vm)
     return submit_job(

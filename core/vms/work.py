@@ -214,8 +214,12 @@ def run_reboot(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
 
 @job_handler("vm.destroy", fail=_fail_stop)
 def run_destroy(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
+    with runtime.db.write() as session:
+        vm = _load(session, job)
+        if vm.state == VmState.RUNNING:  # it was starting when the destroy was asked for
+            _transition(session, vm, VmEvent.STOP_REQUESTED)
     vm = _stop_on_driver(runtime, job, force=True)
-    if vm.state == VmState.STOPPED:
+    if vm.state in (VmState.STOPPED, VmState.ERROR, VmState.SHUTDOWN):
         with runtime.db.write() as session:
             vm = _load(session, job)
             mark_destroyed(session, _job_context(session, job), vm)

@@ -187,3 +187,26 @@ def test_tenants_cannot_see_or_touch_each_other(core: CoreHarness) -> None:
     with core.db.read() as session:
         assert vms.list_vms(session, admin)[1] == 0  # without listall: own account only
         assert vms.list_vms(session, admin, ListScope(list_all=True))[1] == 1
+
+
+def test_destroy_while_starting_waits_for_the_start_then_destroys(core: CoreHarness) -> None:
+    ctx = core.admin_context()
+    core.simulator.configure("start", latency_ms=500)
+    vm_uuid, start_job = deploy(core, ctx)
+    with core.db.write() as session:
+        destroy_job = vms.destroy_vm(
+            session, ctx, vms.get_vm(session, ctx, uuid=vm_uuid), expunge=True
+        )
+    assert core.wait(destroy_job.uuid).status == SUCCEEDED
+    assert core.wait(start_job).status == SUCCEEDED
+    gone = vm_row(core, vm_uuid)
+    assert gone.state == VmState.EXPUNGED
+    assert all(usage == (0, 0) for usage in host_usage(core).values())
+    with core.db.read() as session:
+        counts = {
+            r.resource_type: r.used
+            for r in session.scalars(
+                sa.select(ResourceCount).where(ResourceCount.account_id == ctx.account_id)
+            )
+        }
+    assert counts == {"user_vm": 0, "cpu": 0, "memory": 0}

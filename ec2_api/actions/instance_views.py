@@ -1,0 +1,184 @@
+"""How a core VM looks as an EC2 instance, and how its state reads in EC2's terms.
+
+State map (VM state → EC2 state):
+    Starting → pending (0)          Running, Migrating → running (16)
+    Stopping → stopping (64)        Stopped, Shutdown, Unknown → stopped (80)
+    Destroyed, Expunging, Expunged → terminated (48)
+    any of Stopping/Stopped/Destroyed/Expunging while a terminate (destroy job) runs
+        → shutting-down (32)
+    Error → terminated (48), StateReason Server.InternalError: the core's Error is a VM whose
+        first start failed, which on AWS is an instance that went pending → terminated.
+A reservation is the VMs one request launched (the VM's `launch_group`); its id is the
+encoded id of the group's first VM, expunged or not, so it never changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.infra import Zone
+from core.jobs import IN_PROGRESS, AsyncJob
+from core.offerings import ServiceOffering
+from core.vms import service as vms
+from core.vms.models import VirtualMachine
+from core.vms.states import VmState
+from ec2_api.call import Call
+from translators.ids import IMAGE, INSTANCE, RESERVATION
+from translators.instance_types import InstanceTypeCatalogue, load_catalogue
+
+ROOT_DEVICE = "/dev/sda1"
+
+PENDING = {"Code": 0, "Name": "pending"}
+RUNNING = {"Code": 16, "Name": "running"}
+SHUTTING_DOWN = {"Code": 32, "Name": "shutting-down"}
+TERMINATED = {"Code": 48, "Name": "terminated"}
+STOPPING = {"Code": 64, "Name": "stopping"}
+STOPPED = {"Code": 80, "Name": "stopped"}
+
+S = VmState
+STATES: dict[str, dict[str, Any]] = {
+    S.STARTING: PENDING,
+    S.RUNNING: RUNNING,
+    S.MIGRATING: RUNNING,
+    S.STOPPING: STOPPING,
+    S.STOPPED: STOPPED,
+    S.SHUTDOWN: STOPPED,
+    S.UNKNOWN: STOPPED,
+    S.DESTROYED: TERMINATED,
+    S.EXPUNGING: TERMINATED,
+    S.EXPUNGED: TERMINATED,
+    S.ERROR: TERMINATED,
+}
+TERMINATING_STATES = frozenset({S.STOPPING, S.STOPPED, S.DESTROYED, S.EXPUNGING})
+GONE = frozenset({S.EXPUNGING, S.EXPUNGED})
+
+
+class InstanceRenderer:
+    """Turns VMs into EC2 instances, with the per-request lookups that needs done in bulk."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self._catalogue: InstanceTypeCatalogue | None = None
+        self._zones: dict[int, Zone] = {}
+        self._offerings: dict[int, ServiceOffering] = {}
+        self._terminating: set[int] = set()
+        self._first_of_group: dict[str, int] = {}
+
+    def prepare(self, rows: list[VirtualMachine]) -> InstanceRenderer:
+        """Load, in two queries, which VMs are being terminated and each reservation's id."""
+        session, ids = self.call.session, [vm.id for vm in rows]
+        self._terminating = set(
+            session.scalars(
+                sa.select(AsyncJob.instance_id).where(
+                    AsyncJob.instance_type == vms.INSTANCE_TYPE,
+                    AsyncJob.kind == "vm.destroy",
+                    AsyncJob.status == IN_PROGRESS,
+                    AsyncJob.instance_id.in_(ids),
+                )
+            )
+        )
+        groups = {vm.launch_group for vm in rows}
+        # The group's first VM, expunged or not, so a reservation id never changes.
+        self._first_of_group = dict(
+            session.execute(
+                sa.select(VirtualMachine.launch_group, sa.func.min(VirtualMachine.id))
+                .where(VirtualMachine.launch_group.in_(groups))
+                .group_by(VirtualMachine.launch_group)
+            ).all()
+        )
+        return self
+
+    def state(self, vm: VirtualMachine) -> dict[str, Any]:
+        if vm.id in self._terminating and vm.state in TERMINATING_STATES:
+            return SHUTTING_DOWN
+        return STATES.get(vm.state, STOPPED)
+
+    def reservation_id(self, vm: VirtualMachine) -> str:
+        first = self._first_of_group.get(vm.launch_group, vm.id)
+        return self.call.ids.encode(RESERVATION, first)
+
+    def _zone(self, zone_id: int) -> Zone:
+        if zone_id not in self._zones:
+            self._zones[zone_id] = self.call.session.get_one(Zone, zone_id)
+        return self._zones[zone_id]
+
+    def _instance_type(self, vm: VirtualMachine) -> str:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue(self.call.session)
+        if vm.service_offering_id not in self._offerings:
+            offering = self.call.session.get_one(ServiceOffering, vm.service_offering_id)
+            self._offerings[vm.service_offering_id] = offering
+        return self._catalogue.name_for(self._offerings[vm.service_offering_id])
+
+    def instance(self, vm: VirtualMachine) -> dict[str, Any]:
+        """DescribeInstances' Instance for one VM."""
+        ids, state = self.call.ids, self.state(vm)
+        view: dict[str, Any] = {
+            "InstanceId": ids.encode(INSTANCE, vm.id),
+            "ImageId": ids.encode(IMAGE, vm.template_id),
+            "State": state,
+            "PrivateDnsName": "",
+            "PublicDnsName": "",
+            "StateTransitionReason": "",
+            "AmiLaunchIndex": vm.launch_index,
+            "ProductCodes": [],
+            "InstanceType": self._instance_type(vm),
+            "LaunchTime": vm.created,
+            "Placement": {
+                "AvailabilityZone": self._zone(vm.zone_id).name,
+                "GroupName": "",
+                "Tenancy": "default",
+            },
+            "Monitoring": {"State": "disabled"},
+            "Architecture": "x86_64",
+            "RootDeviceType": "ebs",
+            "RootDeviceName": ROOT_DEVICE,
+            "BlockDeviceMappings": [],
+            "VirtualizationType": "hvm",
+            "Hypervisor": "xen",
+            "ClientToken": vm.launch_token or "",
+            "SecurityGroups": [],
+            "NetworkInterfaces": [],
+            "SourceDestCheck": True,
+            "EbsOptimized": False,
+            "EnaSupport": False,
+            "Tags": [],
+            "CpuOptions": {"CoreCount": vm.cpu_number, "ThreadsPerCore": 1},
+            "PlatformDetails": "Linux/UNIX",
+            "UsageOperation": "RunInstances",
+        }
+        if vm.keypair:
+            view["KeyName"] = vm.keypair
+        if state is not TERMINATED and vm.private_ip:
+            # A terminated instance has given its address back, as on AWS.
+            view["PrivateIpAddress"] = vm.private_ip
+            dashed = vm.private_ip.replace(".", "-")
+            view["PrivateDnsName"] = f"ip-{dashed}.{self.call.region}.compute.internal"
+        _add_state_reason(view, vm, state)
+        return view
+
+    def reservation(self, group: list[VirtualMachine]) -> dict[str, Any]:
+        return {
+            "ReservationId": self.reservation_id(group[0]),
+            "OwnerId": self.call.ids.account_number(group[0].account_id),
+            "Groups": [],
+            "Instances": [self.instance(vm) for vm in group],
+        }
+
+
+def _add_state_reason(view: dict[str, Any], vm: VirtualMachine, state: dict[str, Any]) -> None:
+    if vm.state == S.ERROR:
+        view["StateReason"] = {
+            "Code": "Server.InternalError",
+            "Message": "Server.InternalError: Internal error on launch",
+        }
+    elif state in (STOPPED, TERMINATED, STOPPING, SHUTTING_DOWN):
+        view["StateReason"] = {
+            "Code": "Client.UserInitiatedShutdown",
+            "Message": "Client.UserInitiatedShutdown: User initiated shutdown",
+        }
+        if vm.state_changed is not None and state in (STOPPED, TERMINATED):
+            when = vm.state_changed.strftime("%Y-%m-%d %H:%M:%S")
+            view["StateTransitionReason"] = f"User initiated ({when} GMT)"
