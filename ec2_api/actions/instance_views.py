@@ -4,7 +4,8 @@ State map (VM state → EC2 state):
     Starting → pending (0)          Running, Migrating → running (16)
     Stopping → stopping (64)        Stopped, Shutdown, Unknown → stopped (80)
     Destroyed, Expunging, Expunged → terminated (48)
-    any of Stopping/Stopped/Destroyed/Expunging while a terminate (destroy job) runs
+    any of Starting/Running/Stopping/Stopped/Destroyed/Expunging while a terminate
+    (destroy job) is queued or running
         → shutting-down (32)
     Error → terminated (48), StateReason Server.InternalError: the core's Error is a VM whose
         first start failed, which on AWS is an instance that went pending → terminated.
@@ -51,7 +52,9 @@ STATES: dict[str, dict[str, Any]] = {
     S.EXPUNGED: TERMINATED,
     S.ERROR: TERMINATED,
 }
-TERMINATING_STATES = frozenset({S.STOPPING, S.STOPPED, S.DESTROYED, S.EXPUNGING})
+TERMINATING_STATES = frozenset(
+    {S.STARTING, S.RUNNING, S.STOPPING, S.STOPPED, S.DESTROYED, S.EXPUNGING}
+)
 GONE = frozenset({S.EXPUNGING, S.EXPUNGED})
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,21 +100,8 @@ def instance_ids(reservation: dict[str, Any]) -> list[str]:
     return [instance["InstanceId"] for instance in reservation["Instances"]]
 
 
-def settle(client: Any, ids: list[str], timeout: float = 60) -> None:
-    """Wait until no instance is pending or stopping (the core refuses to destroy those)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reservations = client.describe_instances(InstanceIds=ids)["Reservations"]
-        states = {i["State"]["Name"] for r in reservations for i in r["Instances"]}
-        if not states & {"pending", "stopping"}:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"instances {ids} still in transition")
-
-
 def terminate_and_wait(client: Any, ids: list[str]) -> None:
     if ids:
-        settle(client, ids)
         client.terminate_instances(InstanceIds=ids)
         client.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST_WAITER)
 

@@ -112,6 +112,13 @@ def test_terminate_stopped_instance(ec2: Any, launch: Launch) -> None:
     ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST_WAITER)
 
 
+def test_terminate_while_pending(ec2: Any, launch: Launch) -> None:
+    ids = instance_ids(launch())
+    terminated = ec2.terminate_instances(InstanceIds=ids)["TerminatingInstances"][0]
+    assert terminated["PreviousState"]["Name"] == "pending"
+    ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST_WAITER)
+
+
 def test_min_and_max_count_share_one_reservation(ec2: Any, launch: Launch) -> None:
     reservation = launch(MinCount=2, MaxCount=3)
     ids = instance_ids(reservation)
