@@ -91,7 +91,7 @@ def start_cloud(settings: Settings) -> Cloud:
         db=database,
         hypervisor=HypervisorDrivers(settings),
         msid=msid,
-        object_store=None,
+        object_store=_object_store(settings),
     )
     with database.write() as session:
         admin = bootstrap(

@@ -1,40 +1,66 @@
-"""Buckets: a global namespace of names, each owned by one account, holding objects.
+"""Buckets and their objects: a global namespace of names, each owned by one account.
 
 A bucket row is the truth about who owns a name; its objects live in the object store under
-the owner account's namespace (its uuid: on Swift, the account `AUTH_<uuid>`). Only the
-owning account — or a root admin — may read or write a bucket; anyone else is refused with
-PermissionDenied. Unlike CloudStack's own resources, a bucket name is not hidden from other
-tenants (the namespace is global, so "taken" already tells them it exists).
+the owner account's namespace (the account uuid: on Swift, the account `AUTH_<uuid>`). Only
+the owning account — or a root admin — may read or write a bucket; anyone else is refused
+with PermissionDenied. Unlike CloudStack's own resources, a bucket's existence is not hidden
+from other tenants: the namespace is global, so "name taken" tells them anyway.
+
+Object use cases take a `BucketHandle`, which only `handle_for` (the access check) makes, and
+run outside any database transaction: an upload may last minutes and must not hold one.
+Driver errors become core errors here, so front ends never see the driver's vocabulary.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+import drivers.objectstore.base as objectstore
 from core.context import CallContext
 from core.db import Base, IdMixin
-from core.errors import Conflict, InvalidParameter, NotFound, PermissionDenied, ResourceInUse
+from core.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    OperationFailed,
+    PermissionDenied,
+    ResourceInUse,
+    ResourceUnavailable,
+)
 from core.identity import Account
-from core.object_access import BucketHandle, translate_driver_errors
+from drivers.objectstore.base import (
+    ByteRange,
+    ObjectInfo,
+    ObjectListing,
+    ObjectStore,
+    ObjectSummary,
+    resolve_range,
+)
 
 __all__ = [
+    "BUCKET",
+    "OBJECT",
     "Bucket",
     "BucketHandle",
     "BucketNameTaken",
-    "create_bucket",
-    "delete_bucket",
-    "get_bucket_for",
-    "handle_for",
-    "list_buckets",
-    "validate_bucket_name",
+    "ByteRange",
+    "IncompleteUpload",
+    "KeyTooLong",
+    "ObjectInfo",
+    "ObjectListing",
+    "ObjectSummary",
+    "RangeNotSatisfiable",
 ]
 
 BUCKET = "bucket"
+OBJECT = "object"
 READ = "read"
 WRITE = "write"
 _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -52,6 +78,17 @@ class Bucket(IdMixin, Base):
     region: Mapped[str] = mapped_column(sa.String(64))
 
 
+@dataclass(frozen=True, slots=True)
+class BucketHandle:
+    """A bucket the caller was found allowed to use, with what object calls need."""
+
+    name: str
+    namespace: str  # the owner account's uuid: where the objects live in the store
+    region: str
+    owner_uuid: str
+    owner_name: str
+
+
 class BucketNameTaken(Conflict):
     """The global name is in use; S3 distinguishes "yours already" from "someone else's"."""
 
@@ -62,21 +99,52 @@ class BucketNameTaken(Conflict):
         self.owned_by_caller = owned_by_caller
 
 
+class RangeNotSatisfiable(InvalidParameter):
+    def __init__(self, byte_range: ByteRange, size: int | None) -> None:
+        super().__init__(f"Range {byte_range} is not satisfiable", parameter="range")
+        self.byte_range = byte_range
+        self.size = size
+
+
+class KeyTooLong(InvalidParameter):
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"The key is {size} bytes long; at most {objectstore.MAX_KEY_BYTES} are allowed",
+            parameter="key",
+        )
+        self.size = size
+        self.limit = objectstore.MAX_KEY_BYTES
+
+
+class IncompleteUpload(InvalidParameter):
+    """The body ended before (or ran past) the length the client declared."""
+
+    def __init__(self, expected: int, received: int) -> None:
+        super().__init__(
+            f"Expected {expected} bytes but received {received}", parameter="content-length"
+        )
+        self.expected = expected
+        self.received = received
+
+
+# --- buckets ------------------------------------------------------------------------------
+
+
 def validate_bucket_name(name: str) -> None:
     """AWS's naming rules for general purpose buckets; InvalidParameter otherwise."""
     problem = None
     if not _NAME.fullmatch(name):
-        problem = "3 to 63 lowercase letters, digits, dots and hyphens, starting and ending "
+        problem = "3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending "
         problem += "with a letter or digit"
     elif ".." in name:
-        problem = "no two adjacent periods"
+        problem = "without two adjacent periods"
     elif _is_ip_address(name):
         problem = "not formatted as an IP address"
     elif name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
-        problem = "not a reserved prefix or suffix"
+        problem = "without a reserved prefix or suffix"
     if problem:
         raise InvalidParameter(
-            f"The specified bucket is not valid: {name!r} (must be {problem})", parameter=BUCKET
+            f"The specified bucket is not valid: {name!r} must be {problem}", parameter=BUCKET
         )
 
 
@@ -89,7 +157,7 @@ def _is_ip_address(name: str) -> bool:
 
 
 def create_bucket(
-    session: Session, ctx: CallContext, name: str, *, store: Any, region: str
+    session: Session, ctx: CallContext, name: str, *, store: ObjectStore, region: str
 ) -> Bucket:
     """A new bucket owned by the caller's account, with its container in the object store."""
     validate_bucket_name(name)
@@ -104,19 +172,23 @@ def create_bucket(
         # Another server inserted the same name between our check and our insert.
         raise BucketNameTaken(name, owned_by_caller=False) from None
     # The container comes last: if it fails, the caller's transaction drops the row.
-    with translate_driver_errors(bucket=name):
-        store.create_container(namespace=ctx.account_uuid, container=name)
+    with _driver_errors(name):
+        store.create_container(ctx.account_uuid, name)
     return bucket
 
 
-def delete_bucket(session: Session, ctx: CallContext, name: str, *, store: Any) -> None:
-    """Delete an empty bucket: its row, then its container (ResourceInUse if not empty)."""
+def delete_bucket(session: Session, ctx: CallContext, name: str, *, store: ObjectStore) -> None:
+    """Delete an empty bucket (ResourceInUse if it still holds objects)."""
     bucket = get_bucket_for(session, ctx, name, action=WRITE)
-    namespace = _owner_uuid(session, bucket)
+    namespace = session.get_one(Account, bucket.account_id).uuid
     session.delete(bucket)
     session.flush()
-    with translate_driver_errors(bucket=name, missing_ok=True):
-        store.delete_container(namespace=namespace, container=name)
+    # The row goes in the caller's transaction, so a refused container delete keeps it.
+    try:
+        with _driver_errors(name):
+            store.delete_container(namespace, name)
+    except NotFound:
+        pass  # the container is already gone: deleting the row finishes the job
 
 
 def list_buckets(session: Session, ctx: CallContext) -> list[Bucket]:
@@ -126,17 +198,17 @@ def list_buckets(session: Session, ctx: CallContext) -> list[Bucket]:
 
 
 def get_bucket_for(session: Session, ctx: CallContext, name: str, *, action: str) -> Bucket:
-    """The bucket named `name` if the caller may `action` it (read or write)."""
+    """The bucket named `name` if the caller may `action` (read or write) it."""
     bucket = session.scalar(sa.select(Bucket).where(Bucket.name == name))
     if bucket is None:
         raise NotFound(BUCKET, name, f"The specified bucket {name} does not exist")
     if bucket.account_id != ctx.account_id and not ctx.is_root_admin:
-        raise PermissionDenied(f"Access to {action} bucket {name} is denied")
+        raise PermissionDenied(f"Access denied: may not {action} bucket {name}")
     return bucket
 
 
 def handle_for(session: Session, ctx: CallContext, name: str, *, action: str) -> BucketHandle:
-    """What object operations need, once the caller's access to the bucket is checked."""
+    """What object use cases need, once the caller's access to the bucket is checked."""
     bucket = get_bucket_for(session, ctx, name, action=action)
     owner = session.get_one(Account, bucket.account_id)
     return BucketHandle(
@@ -148,8 +220,102 @@ def handle_for(session: Session, ctx: CallContext, name: str, *, action: str) ->
     )
 
 
-def _owner_uuid(session: Session, bucket: Bucket) -> str:
-    return session.get_one(Account, bucket.account_id).uuid
+# --- objects ------------------------------------------------------------------------------
 
 
-_ = ResourceInUse  # re-exported meaning: a non-empty bucket surfaces as ResourceInUse
+def put_object(
+    store: ObjectStore,
+    bucket: BucketHandle,
+    key: str,
+    body: Iterable[bytes],
+    *,
+    content_type: str | None,
+    metadata: Mapping[str, str],
+    content_length: int | None,
+) -> ObjectInfo:
+    """Stream `body` into the object `key`, replacing any previous one atomically."""
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > objectstore.MAX_KEY_BYTES:
+        raise KeyTooLong(size)
+    with _driver_errors(bucket.name, key):
+        return store.put_object(
+            bucket.namespace,
+            bucket.name,
+            key,
+            body,
+            content_type=content_type,
+            metadata=metadata,
+            content_length=content_length,
+        )
+
+
+def get_object(
+    store: ObjectStore, bucket: BucketHandle, key: str, *, byte_range: ByteRange | None
+) -> tuple[ObjectInfo, Iterator[bytes]]:
+    """The object's info and a stream of its content (or of `byte_range`)."""
+    with _driver_errors(bucket.name, key):
+        return store.get_object(bucket.namespace, bucket.name, key, byte_range=byte_range)
+
+
+def selected_bytes(byte_range: ByteRange, size: int) -> tuple[int, int]:
+    """The inclusive (first, last) offsets a satisfiable `byte_range` selects."""
+    with _driver_errors(""):
+        return resolve_range(byte_range, size)
+
+
+def head_object(store: ObjectStore, bucket: BucketHandle, key: str) -> ObjectInfo:
+    with _driver_errors(bucket.name, key):
+        return store.head_object(bucket.namespace, bucket.name, key)
+
+
+def delete_object(store: ObjectStore, bucket: BucketHandle, key: str) -> None:
+    """Delete the object; a missing key is not an error (S3 semantics)."""
+    with _driver_errors(bucket.name, key):
+        store.delete_object(bucket.namespace, bucket.name, key)
+
+
+def list_objects(
+    store: ObjectStore,
+    bucket: BucketHandle,
+    *,
+    prefix: str,
+    delimiter: str | None,
+    marker: str | None,
+    limit: int,
+) -> ObjectListing:
+    """One page of the bucket's keys after `marker`, rolled up at `delimiter`."""
+    if not 0 <= limit <= objectstore.MAX_LIST_LIMIT:
+        limit_range = f"0..{objectstore.MAX_LIST_LIMIT}"
+        raise InvalidParameter(f"limit must be within {limit_range}", parameter="limit")
+    with _driver_errors(bucket.name):
+        return store.list_objects(
+            bucket.namespace,
+            bucket.name,
+            prefix=prefix,
+            delimiter=delimiter or None,
+            marker=marker or None,
+            limit=limit,
+        )
+
+
+@contextmanager
+def _driver_errors(bucket: str, key: str | None = None) -> Iterator[None]:
+    """Translate the object store's errors into the core's (the driver's words stop here)."""
+    try:
+        yield
+    except objectstore.NoSuchContainer:
+        raise NotFound(BUCKET, bucket, f"The specified bucket {bucket} does not exist") from None
+    except objectstore.NoSuchObject:
+        raise NotFound(OBJECT, key, f"The specified key {key} does not exist") from None
+    except objectstore.ContainerNotEmpty:
+        raise ResourceInUse(f"The bucket {bucket} is not empty") from None
+    except objectstore.InvalidRange as error:
+        raise RangeNotSatisfiable(error.byte_range, error.size) from None
+    except objectstore.IncompleteBody as error:
+        raise IncompleteUpload(error.expected, error.received) from None
+    except objectstore.InvalidArgument as error:
+        raise InvalidParameter(str(error), parameter=error.kind) from None
+    except objectstore.ObjectStoreUnavailable as error:
+        raise ResourceUnavailable(f"The object store is unavailable: {error.reason}") from None
+    except objectstore.DriverError as error:
+        raise OperationFailed(f"Object store operation failed: {error}") from error

@@ -1,5 +1,6 @@
 """Every table of the core, imported in one place so that the metadata is complete."""
 
+from core.buckets import Bucket
 from core.configuration import Configuration
 from core.db import Base
 from core.events import Event
@@ -16,6 +17,7 @@ __all__ = [
     "Account",
     "AsyncJob",
     "Base",
+    "Bucket",
     "Cluster",
     "Configuration",
     "DiskOffering",

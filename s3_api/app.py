@@ -1,0 +1,253 @@
+"""The S3 endpoint: path-style (`/bucket/key`) and virtual-hosted (`bucket.<domain>/key`).
+
+One request: find the bucket and key, pick the operation from the table (only allow-listed
+method/sub-resource pairs are routable; other sub-resources answer 501 NotImplemented),
+authenticate, run the handler in a worker thread (it uses the database and the blocking
+object-store driver), render. Upload bodies are not read here: the handler pulls them from
+the event loop piece by piece (`_pieces`), so memory stays flat whatever the object size.
+
+This module is the one error boundary: S3, auth and core errors become S3 XML errors;
+anything unexpected is logged with the request id and answered InternalError, never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+import anyio.from_thread
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from core.errors import CloudgateError
+from core.runtime import Runtime
+from s3_api import auth, buckets, objects, service
+from s3_api.call import S3Call
+from s3_api.errors import (
+    EntityTooLarge,
+    IncompleteBody,
+    InternalError,
+    MethodNotAllowed,
+    NotImplementedFeature,
+    S3Error,
+    from_auth_error,
+    from_core_error,
+)
+from s3_api.wire import render_error
+from translators.aws_auth import AuthError
+
+log = logging.getLogger(__name__)
+MAX_SMALL_BODY = 1024 * 1024  # bucket configuration documents; object bodies are streamed
+Handler = Callable[[S3Call], Response]
+
+
+class Level(Enum):
+    SERVICE = "service"
+    BUCKET = "bucket"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    handler: Handler
+    streams_body: bool = False
+
+
+# (level, method, sub-resource) → operation. A sub-resource is a query key that selects a
+# different operation on the same path (S3's `?acl`, `?uploads` …).
+OPERATIONS: dict[tuple[Level, str, str | None], Operation] = {
+    (Level.SERVICE, "GET", None): Operation("ListBuckets", service.list_buckets),
+    (Level.BUCKET, "GET", None): Operation("ListObjects", buckets.list_objects),
+    (Level.BUCKET, "GET", "location"): Operation("GetBucketLocation", buckets.get_location),
+    (Level.BUCKET, "PUT", None): Operation("CreateBucket", buckets.create_bucket),
+    (Level.BUCKET, "HEAD", None): Operation("HeadBucket", buckets.head_bucket),
+    (Level.BUCKET, "DELETE", None): Operation("DeleteBucket", buckets.delete_bucket),
+    (Level.OBJECT, "PUT", None): Operation("PutObject", objects.put_object, streams_body=True),
+    (Level.OBJECT, "GET", None): Operation("GetObject", objects.get_object),
+    (Level.OBJECT, "HEAD", None): Operation("HeadObject", objects.head_object),
+    (Level.OBJECT, "DELETE", None): Operation("DeleteObject", objects.delete_object),
+}
+
+# Query keys that name a sub-resource; any other query key is a plain parameter.
+SUBRESOURCES = frozenset(
+    {
+        "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+        "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+        "metadataConfiguration", "metrics", "notification", "object-lock", "ownershipControls",
+        "partNumber", "policy", "policyStatus", "publicAccessBlock", "renameObject",
+        "replication", "requestPayment", "restore", "retention", "select", "session",
+        "tagging", "torrent", "uploadId", "uploads", "versionId", "versioning", "versions",
+        "website",
+    }
+)  # fmt: skip
+# Headers that turn a plain PUT into another operation we do not implement yet.
+UNSUPPORTED_HEADERS = ("x-amz-copy-source",)
+
+
+@dataclass(frozen=True)
+class Target:
+    bucket: str
+    key: str
+    virtual_hosted: bool
+
+    @property
+    def level(self) -> Level:
+        if not self.bucket:
+            return Level.SERVICE
+        return Level.OBJECT if self.key else Level.BUCKET
+
+
+def locate(scope: Scope, domain: str) -> Target:
+    """Bucket and key from the Host header (virtual-hosted) or the path (path-style)."""
+    path: str = scope["path"]
+    host = _host(scope)
+    if domain and host.endswith("." + domain):
+        return Target(host[: -len(domain) - 1], path[1:], virtual_hosted=True)
+    bucket, _, key = path[1:].partition("/")
+    return Target(bucket, key, virtual_hosted=False)
+
+
+def _host(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1").lower()
+            return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return ""
+
+
+def route(
+    target: Target, method: str, query: Mapping[str, str], headers: Mapping[str, str]
+) -> Operation:
+    """The operation for this request, or NotImplemented / MethodNotAllowed."""
+    subresources = sorted(key for key in query if key in SUBRESOURCES)
+    if len(subresources) > 1:
+        raise NotImplementedFeature(f"Sub-resources {', '.join(subresources)} are not implemented")
+    subresource = subresources[0] if subresources else None
+    operation = OPERATIONS.get((target.level, method, subresource))
+    if operation is not None and not any(name in headers for name in UNSUPPORTED_HEADERS):
+        return operation
+    if subresource is not None or operation is not None:
+        what = f"?{subresource}" if subresource else "this header"
+        raise NotImplementedFeature(f"{method} with {what} is not implemented")
+    raise MethodNotAllowed(Method=method, ResourceType=target.level.value.upper())
+
+
+class S3Api:
+    def __init__(self, runtime: Runtime, *, region: str, domain: str) -> None:
+        self.runtime = runtime
+        self.region = region
+        self.domain = domain.lower().strip(".")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # no lifespan or websocket handling: the server runs with lifespan off
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        request_id = secrets.token_hex(8).upper()
+        target = locate(request.scope, self.domain)
+        resource = _resource(request.scope, target)
+        try:
+            response = await self._dispatch(request, target, request_id)
+        except S3Error as error:
+            response = self._error(error, resource, request_id, request)
+        except AuthError as error:
+            response = self._error(from_auth_error(error), resource, request_id, request)
+        except CloudgateError as error:
+            response = self._error(from_core_error(error), resource, request_id, request)
+        except ClientDisconnect:
+            log.info("request %s: client disconnected", request_id)
+            response = self._error(IncompleteBody(), resource, request_id, request)
+        except Exception:
+            log.exception("request %s (%s %s) failed", request_id, request.method, resource)
+            response = self._error(InternalError(), resource, request_id, request)
+        response.headers["x-amz-request-id"] = request_id
+        return response
+
+    async def _dispatch(self, request: Request, target: Target, request_id: str) -> Response:
+        query = dict(request.query_params)
+        operation = route(target, request.method, query, request.headers)
+        body = b"" if operation.streams_body else await _small_body(request)
+        signed = auth.auth_request(
+            request.scope,
+            body=None if operation.streams_body else body,
+            bucket=target.bucket if target.virtual_hosted else None,
+        )
+
+        def run() -> Response:
+            result, ctx = auth.authenticate(self.runtime.db, signed)
+            call = S3Call(
+                runtime=self.runtime,
+                region=self.region,
+                request_id=request_id,
+                ctx=ctx,
+                auth=result,
+                method=request.method,
+                bucket=target.bucket,
+                key=target.key,
+                query=query,
+                headers=request.headers,
+                body=body,
+                pieces=_pieces(request.stream()) if operation.streams_body else iter(()),
+            )
+            return operation.handler(call)
+
+        return await run_in_threadpool(run)
+
+    @staticmethod
+    def _error(error: S3Error, resource: str, request_id: str, request: Request) -> Response:
+        if error.status >= 500 and not isinstance(error, NotImplementedFeature):
+            log.warning("request %s: %s %s", request_id, error.code, error.message)
+        response = render_error(
+            error, resource=resource, request_id=request_id, head=request.method == "HEAD"
+        )
+        if _announces_body(request):
+            # The body may be unread (or, after `Expect: 100-continue`, never sent): keeping
+            # the connection would read its remains as the next request.
+            response.headers["connection"] = "close"
+        return response
+
+
+def _resource(scope: Scope, target: Target) -> str:
+    """What errors name as `Resource`: the path as the client sent it (still
+    percent-encoded), with the bucket in front for virtual-hosted requests."""
+    raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("utf-8", "replace")
+    return f"/{target.bucket}{raw_path}" if target.virtual_hosted else raw_path
+
+
+def _announces_body(request: Request) -> bool:
+    headers = request.headers
+    return "transfer-encoding" in headers or headers.get("content-length", "0") not in ("", "0")
+
+
+async def _small_body(request: Request) -> bytes:
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > MAX_SMALL_BODY:
+            raise EntityTooLarge("The request body of this operation is limited to 1 MiB")
+    return bytes(body)
+
+
+def _pieces(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body for a worker thread: each piece is fetched from the event loop when
+    the consumer asks for it, so at most one piece is held at a time."""
+
+    async def next_piece() -> bytes | None:
+        return await anext(stream, None)
+
+    while (piece := anyio.from_thread.run(next_piece)) is not None:
+        if piece:
+            yield piece
+
+
+def create_app(runtime: Runtime, *, region: str = "cloudgate", domain: str = "") -> S3Api:
+    """The S3 ASGI app; `domain` enables virtual-hosted-style addressing below it."""
+    return S3Api(runtime, region=region, domain=domain)
