@@ -3,8 +3,6 @@ transitional state and every job has an outcome."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,13 +14,6 @@ from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
 
 TRANSITIONAL = ("Starting", "Stopping", "Expunging", "Migrating")
-
-
-def _simulator(data_dir: Path, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "cloudgate", "simulator", *args, "--data-dir", str(data_dir)],
-        check=True,
-    )
 
 
 def _database_url(server: ServerProcess) -> str:
@@ -47,7 +38,7 @@ def _crash_and_recover(server: ServerProcess) -> None:
     caller.wait_job(first["jobid"], timeout=30)
     # From now on every start and stop takes 5 s on the hypervisor: the kill lands mid-flight.
     for operation in ("start", "stop"):
-        _simulator(server.data_dir, "configure", "--operation", operation, "--latency-ms", "5000")
+        server.simulator("configure", "--operation", operation, "--latency-ms", "5000")
     started = [
         caller.call(
             "deployVirtualMachine",
@@ -64,7 +55,7 @@ def _crash_and_recover(server: ServerProcess) -> None:
     assert {"Starting", "Stopping"} <= states  # the crash really happens mid-operation
     server.kill()
 
-    _simulator(server.data_dir, "reset")
+    server.simulator("reset")
     server.start()
     try:
         jobs = [s["jobid"] for s in started] + [stopping["jobid"]]

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.ec2_api.conftest import FAST_WAITER, instance_ids, signed_post, terminate_and_wait
+from tests.support.server import ServerProcess
 
 Launch = Callable[..., dict[str, Any]]
 
@@ -112,10 +113,15 @@ def test_terminate_stopped_instance(ec2: Any, launch: Launch) -> None:
     ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST_WAITER)
 
 
-def test_terminate_while_pending(ec2: Any, launch: Launch) -> None:
-    ids = instance_ids(launch())
-    terminated = ec2.terminate_instances(InstanceIds=ids)["TerminatingInstances"][0]
+def test_terminate_while_pending(ec2: Any, launch: Launch, server: ServerProcess) -> None:
+    server.simulator("configure", "--operation", "start", "--latency-ms", "1500")
+    try:
+        ids = instance_ids(launch())
+        terminated = ec2.terminate_instances(InstanceIds=ids)["TerminatingInstances"][0]
+    finally:
+        server.simulator("reset")
     assert terminated["PreviousState"]["Name"] == "pending"
+    assert terminated["CurrentState"]["Name"] == "shutting-down"
     ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig=FAST_WAITER)
 
 

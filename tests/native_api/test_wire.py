@@ -152,25 +152,7 @@ def test_async_job_result_fields(admin: NativeCaller, demo: dict[str, str]) -> N
 def test_failed_job_reports_error_code(
     admin: NativeCaller, demo: dict[str, str], server: ServerProcess
 ) -> None:
-    import subprocess
-    import sys
-
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cloudgate",
-            "simulator",
-            "configure",
-            "--data-dir",
-            str(server.data_dir),
-            "--operation",
-            "start",
-            "--fail-next",
-            "1",
-        ],
-        check=True,
-    )
+    server.simulator("configure", "--operation", "start", "--fail-next", "1")
     started = admin.call("deployVirtualMachine", name="wire-fail", **demo)
     result = admin.wait_job(started["jobid"])
     assert result["jobstatus"] == 2

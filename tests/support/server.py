@@ -102,6 +102,21 @@ class ServerProcess:
             if READY_LINE in line:
                 ready.set()
 
+    def simulator(self, *args: str) -> None:
+        """`cloudgate simulator ARGS` on this server's data dir (takes effect at once)."""
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cloudgate",
+                "simulator",
+                *args,
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            check=True,
+        )
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
