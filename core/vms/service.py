@@ -8,6 +8,8 @@ immediate error for every API (EC2 answers InsufficientInstanceCapacity synchron
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -53,6 +55,18 @@ class DeploySpec:
     launch_group: str = field(default_factory=new_uuid)
     launch_token: str | None = None
     launch_index: int = 0
+
+
+def decode_user_data(encoded: str | None) -> str:
+    """User data arrives base64-encoded through every API; the core keeps it as text."""
+    if not encoded:
+        return ""
+    try:
+        return base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidParameter(
+            "Invalid BASE64 encoding of user data.", parameter="userdata"
+        ) from None
 
 
 def _sizing(spec: DeploySpec) -> tuple[int, int, int]:

@@ -10,8 +10,6 @@ as every AWS caller does.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,16 +147,6 @@ def describe_instances(call: Call) -> dict[str, Any]:
 # RunInstances -----------------------------------------------------------------------------
 
 
-def _user_data(encoded: str | None) -> str:
-    """EC2 user data arrives base64-encoded; the core keeps it as text."""
-    if not encoded:
-        return ""
-    try:
-        return base64.b64decode(encoded, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise invalid_value("Invalid BASE64 encoding of user data.") from None
-
-
 def _counts(call: Call) -> tuple[int, int]:
     min_count, max_count = call.get("MinCount"), call.get("MaxCount")
     if min_count < 1:
@@ -219,7 +207,7 @@ def run_instances(call: Call) -> dict[str, Any]:
     )
     zone_name = (call.get("Placement") or {}).get("AvailabilityZone")
     zone = zones.zone_by_name(session, zone_name) if zone_name else zones.default_zone(session)
-    user_data = _user_data(call.get("UserData"))
+    user_data = vms.decode_user_data(call.get("UserData"))
     launch_group = new_uuid()
     launched: list[VirtualMachine] = []
     for index in range(max_count):

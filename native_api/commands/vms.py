@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from core import infra, offerings
 from core.db import get_live
 from core.infra import Host
@@ -34,16 +31,6 @@ VM_FIELDS = (
     Field("nic", "list", "the list of nics associated with vm"),
 )
 VM_ID = Param("id", "uuid", required=True, description="The ID of the virtual machine")
-
-
-def _user_data(encoded: str | None) -> str:
-    """CloudStack takes user data base64-encoded; it is stored decoded."""
-    if not encoded:
-        return ""
-    try:
-        return base64.b64decode(encoded, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ApiError(PARAM_ERROR, "User data is not valid base64 text", 4350) from None
 
 
 def _details(call: Call) -> dict[str, str]:
@@ -141,7 +128,7 @@ def deploy_virtual_machine(call: Call) -> Reply:
             display_name=call.get("displayname"),
             start=call.get("startvm", True),
             host_id=host_id,
-            user_data=_user_data(call.get("userdata")),
+            user_data=vms.decode_user_data(call.get("userdata")),
             keypair=call.get("keypair", ""),
             root_disk_size_gb=call.get("rootdisksize"),
             cpu_number=_int_detail(details, "cpuNumber"),

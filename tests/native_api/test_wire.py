@@ -161,3 +161,9 @@ def test_failed_job_reports_error_code(
     vm = admin.call("listVirtualMachines", id=started["id"])["virtualmachine"][0]
     assert vm["state"] == "Error"
     admin.wait_job(admin.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
+
+
+def test_user_data_must_be_base64(admin: NativeCaller, demo: dict[str, str]) -> None:
+    reply = admin.request("deployVirtualMachine", userdata="not base64!", **demo)
+    assert reply.status_code == 431
+    assert "BASE64" in reply.json()["deployvirtualmachineresponse"]["errortext"]
