@@ -61,6 +61,7 @@ class Command:
     writes: bool = False
     job_command_class: str = ""
     entity: str = ""
+    differences: str = ""
 
     @property
     def response_key(self) -> str:
@@ -82,6 +83,7 @@ def command(
     job_command_class: str = "",
     entity: str = "",
     writes: bool | None = None,
+    differences: str = "",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare the decorated function as the handler of CloudStack command `name`."""
 
@@ -100,6 +102,7 @@ def command(
             writes=kind is not Kind.LIST if writes is None else writes,
             job_command_class=job_command_class,
             entity=entity,
+            differences=differences,
         )
         return handler
 

@@ -107,6 +107,8 @@ def _int_detail(details: dict[str, str], name: str) -> int | None:
     ),
     response_fields=VM_FIELDS,
     job_command_class="org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
+    differences="No capacity (533) and limit (535) errors come from the call itself, not from "
+    "the job; networkids, securitygroupids and diskofferingid are accepted but not applied yet.",
 )
 def deploy_virtual_machine(call: Call) -> Reply:
     session = call.session
@@ -224,6 +226,7 @@ def _vm(call: Call) -> VirtualMachine:
     ),
     response_fields=VM_FIELDS,
     job_command_class="org.apache.cloudstack.api.command.user.vm.StartVMCmd",
+    differences="No capacity (533) comes from the call itself, not from the job.",
 )
 def start_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
@@ -282,6 +285,8 @@ def reboot_virtual_machine(call: Call) -> Reply:
     ),
     response_fields=VM_FIELDS,
     job_command_class="org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
+    differences="expunge=true is allowed to every role (CloudStack asks "
+    "allow.user.expunge.recover.vm for users).",
 )
 def destroy_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
