@@ -54,7 +54,7 @@ ACTIONS: dict[str, Action] = {
             "RunInstances",
             instances.run_instances,
             writes=True,
-            notes="ClientToken idempotent; MinCount all-or-nothing; TagSpecifications not applied yet",
+            notes="ClientToken idempotent; MinCount all-or-nothing; tags not applied yet",
         ),
         Action("StartInstances", instances.start_instances, writes=True),
         Action("StopInstances", instances.stop_instances, writes=True),
