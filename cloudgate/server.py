@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 
+import core.models  # noqa: F401  (every table and job handler)
 from cloudgate.config import Settings
 from core.bootstrap import AdminCredentials, bootstrap
 from core.db import Database

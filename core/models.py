@@ -1,38 +1,27 @@
-"""Every table of the core, imported in one place so that the metadata is complete."""
+"""Every table (and job handler) of the core, loaded in one place.
 
-from core.buckets import Bucket
-from core.configuration import Configuration
+Each resource-family module under core/ declares its own models and job handlers; importing
+them all here completes the metadata (for migrations) and the job-handler registry (for the
+engine). Discovery, not a hand-kept list, so that a new family cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import core
 from core.db import Base
-from core.events import Event
-from core.identity import Account, Domain, User
-from core.infra import Cluster, Host, ImageStore, Pod, StoragePool, Zone
-from core.jobs import AsyncJob, ManagementServer
-from core.limits import ResourceCount
-from core.offerings import DiskOffering, ServiceOffering
-from core.templates import Template
-from core.vms.models import VirtualMachine
-from core.volumes import Volume
 
-__all__ = [
-    "Account",
-    "AsyncJob",
-    "Base",
-    "Bucket",
-    "Cluster",
-    "Configuration",
-    "DiskOffering",
-    "Domain",
-    "Event",
-    "Host",
-    "ImageStore",
-    "ManagementServer",
-    "Pod",
-    "ResourceCount",
-    "ServiceOffering",
-    "StoragePool",
-    "Template",
-    "User",
-    "VirtualMachine",
-    "Volume",
-    "Zone",
-]
+_SKIP = ("core.migrations",)
+
+
+def load_all() -> None:
+    for module in pkgutil.walk_packages(core.__path__, prefix="core."):
+        if not module.name.startswith(_SKIP):
+            importlib.import_module(module.name)
+
+
+load_all()
+
+__all__ = ["Base", "load_all"]

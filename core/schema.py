@@ -1,4 +1,8 @@
-"""Schema migrations (Alembic): `upgrade` brings any database to the newest revision."""
+"""Schema migrations (Alembic): `upgrade` brings any database to the newest revision.
+
+Resource families may add migrations on branches of their own (each revising the same
+parent); `upgrade` applies every head, and a merge revision joins them when convenient.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +24,14 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
+def upgrade(database: Database, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database), revision)
 
 
 def current_revision(database: Database) -> str | None:
+    """The applied revision(s), comma-separated when several branches are applied."""
     from alembic.runtime.migration import MigrationContext
 
     with database.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
