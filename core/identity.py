@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -19,6 +20,10 @@ from core import limits
 from core.context import CallContext, Role
 from core.db import Base, IdMixin
 from core.errors import AuthenticationFailed, Conflict, InvalidParameter, NotFound
+
+# Called as hook(session, account) after every account is created, by families that give each
+# account something of its own (e.g. the default security group); registered at import.
+ACCOUNT_CREATED_HOOKS: list[Callable[[Session, Account], None]] = []
 
 ENABLED = "enabled"
 DISABLED = "disabled"
@@ -127,6 +132,8 @@ def create_account(
     session.add(account)
     session.flush()
     limits.init_account(session, account.id, role)
+    for hook in ACCOUNT_CREATED_HOOKS:
+        hook(session, account)
     user = create_user(
         session,
         account=account,

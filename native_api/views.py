@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,10 @@ from core.volumes import volumes_of_vm
 from native_api.errors import codes_for_kind
 
 GIB = 1024**3
+
+# Resource families add fields to a VM's view (security groups, tags, …) by registering a
+# function here at import, instead of editing vm_view: (session, vm, ctx) → extra fields.
+VM_VIEW_EXTENSIONS: list[Callable[[Session, VirtualMachine, CallContext], dict[str, Any]]] = []
 
 
 def _owner(session: Session, account_id: int) -> dict[str, Any]:
@@ -175,6 +180,8 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
         "hasannotations": False,
         "sizegb": root.size_bytes // GIB if root else None,
     }
+    for extend in VM_VIEW_EXTENSIONS:
+        view.update(extend(session, vm, ctx))
     if ctx.role is Role.ADMIN:
         host_id = vm.host_id or vm.last_host_id
         host = session.get(Host, host_id) if host_id else None
