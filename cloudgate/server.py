@@ -25,6 +25,7 @@ from core.bootstrap import AdminCredentials, bootstrap
 from core.db import Database
 from core.jobs import JobEngine
 from core.runtime import Runtime
+from core.scheduler import Scheduler
 from core.schema import upgrade
 from drivers.hypervisor import load_hypervisor_driver
 from drivers.hypervisor.base import HypervisorDriver
@@ -39,9 +40,11 @@ class Cloud:
     settings: Settings
     runtime: Runtime
     jobs: JobEngine
+    scheduler: Scheduler
     admin: AdminCredentials
 
     def close(self) -> None:
+        self.scheduler.stop()
         self.jobs.stop()
         self.runtime.db.dispose()
 
@@ -106,7 +109,9 @@ def start_cloud(settings: Settings) -> Cloud:
     jobs = JobEngine(database, runtime, msid=msid, workers=settings.job_workers)
     runtime.extras["jobs"] = jobs
     jobs.start()
-    return Cloud(settings=settings, runtime=runtime, jobs=jobs, admin=admin)
+    scheduler = Scheduler(runtime)
+    scheduler.start()
+    return Cloud(settings=settings, runtime=runtime, jobs=jobs, scheduler=scheduler, admin=admin)
 
 
 def build_apps(cloud: Cloud) -> list[tuple[str, Any, int]]:

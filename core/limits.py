@@ -19,23 +19,50 @@ from core.errors import LimitExceeded
 
 
 class ResourceType(enum.StrEnum):
-    """Limited resources; the numbers are CloudStack's resourcetype codes."""
+    """Limited resources; `code` is CloudStack's resourcetype number."""
 
     USER_VM = "user_vm"
+    PUBLIC_IP = "public_ip"
+    VOLUME = "volume"
+    SNAPSHOT = "snapshot"
+    TEMPLATE = "template"
+    PROJECT = "project"
+    NETWORK = "network"
+    VPC = "vpc"
     CPU = "cpu"
     MEMORY = "memory"
+    PRIMARY_STORAGE = "primary_storage"
+    SECONDARY_STORAGE = "secondary_storage"
 
     @property
     def code(self) -> int:
-        return {"user_vm": 0, "cpu": 8, "memory": 9}[self.value]
+        return _CODES[self]
 
     @property
     def default_setting(self) -> str:
-        return {
-            "user_vm": "max.account.user.vms",
-            "cpu": "max.account.cpus",
-            "memory": "max.account.memory",
-        }[self.value]
+        return _DEFAULT_SETTINGS[self]
+
+
+_CODES = {
+    ResourceType.USER_VM: 0, ResourceType.PUBLIC_IP: 1, ResourceType.VOLUME: 2,
+    ResourceType.SNAPSHOT: 3, ResourceType.TEMPLATE: 4, ResourceType.PROJECT: 5,
+    ResourceType.NETWORK: 6, ResourceType.VPC: 7, ResourceType.CPU: 8, ResourceType.MEMORY: 9,
+    ResourceType.PRIMARY_STORAGE: 10, ResourceType.SECONDARY_STORAGE: 11,
+}  # fmt: skip
+_DEFAULT_SETTINGS = {
+    ResourceType.USER_VM: "max.account.user.vms",
+    ResourceType.PUBLIC_IP: "max.account.public.ips",
+    ResourceType.VOLUME: "max.account.volumes",
+    ResourceType.SNAPSHOT: "max.account.snapshots",
+    ResourceType.TEMPLATE: "max.account.templates",
+    ResourceType.PROJECT: "max.account.projects",
+    ResourceType.NETWORK: "max.account.networks",
+    ResourceType.VPC: "max.account.vpcs",
+    ResourceType.CPU: "max.account.cpus",
+    ResourceType.MEMORY: "max.account.memory",
+    ResourceType.PRIMARY_STORAGE: "max.account.primary.storage",
+    ResourceType.SECONDARY_STORAGE: "max.account.secondary.storage",
+}
 
 
 class ResourceCount(Base):
@@ -52,6 +79,15 @@ def init_account(session: Session, account_id: int, role: Role) -> None:
     limit = -1 if role is Role.ADMIN else None
     for resource in ResourceType:
         session.add(ResourceCount(account_id=account_id, resource_type=resource, used=0, max=limit))
+    session.flush()
+
+
+def _add_missing_row(session: Session, account_id: int, resource: ResourceType) -> None:
+    role = session.execute(
+        sa.text("SELECT role FROM account WHERE id = :id"), {"id": account_id}
+    ).scalar_one()
+    limit = -1 if Role(role) is Role.ADMIN else None
+    session.add(ResourceCount(account_id=account_id, resource_type=resource, used=0, max=limit))
     session.flush()
 
 
@@ -77,7 +113,11 @@ def reserve(session: Session, account_id: int, resources: dict[ResourceType, int
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            row = session.get_one(ResourceCount, (account_id, resource.value))
+            row = session.get(ResourceCount, (account_id, resource.value))
+            if row is None:  # a resource type added after the account was created
+                _add_missing_row(session, account_id, resource)
+                reserve(session, account_id, {resource: amount})
+                continue
             raise LimitExceeded(resource.value, effective_limit(session, row), amount)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.context import CallContext
+from core.context import CallContext, Role
 from core.db import get_live
-from core.identity import Domain
+from core.errors import NotFound, PermissionDenied
+from core.identity import Account, Domain
 from core.listing import Page
 from core.runtime import Runtime
 from core.visibility import ListScope
@@ -43,6 +45,44 @@ class Call:
     def keyword_match(self, name: str) -> bool:
         keyword = self.params.get("keyword")
         return not keyword or keyword.lower() in name.lower()
+
+    def owner(self) -> CallContext:
+        """Whom a create command acts for: the caller, or — for an administrator passing
+        `account` and `domainid` — that account (CloudStack's acting on behalf)."""
+        account_name = self.params.get("account")
+        if not account_name:
+            return self.ctx
+        domain_uuid = self.params.get("domainid")
+        domain = (
+            get_live(self.session, Domain, "domain", uuid=domain_uuid)
+            if domain_uuid
+            else self.session.get_one(Domain, self.ctx.domain_id)
+        )
+        account = self.session.scalar(
+            sa.select(Account).where(
+                Account.domain_id == domain.id,
+                Account.name == account_name,
+                Account.removed.is_(None),
+            )
+        )
+        if account is None:
+            raise NotFound("account", account_name)
+        if account.id != self.ctx.account_id and not (
+            self.ctx.role is Role.ADMIN
+            or (self.ctx.role is Role.DOMAIN_ADMIN and domain.path.startswith(self.ctx.domain_path))
+        ):
+            raise PermissionDenied(f"The caller may not act for account {account_name}")
+        return CallContext(
+            user_id=self.ctx.user_id,
+            account_id=account.id,
+            domain_id=domain.id,
+            role=Role(account.role),
+            domain_path=domain.path,
+            user_uuid=self.ctx.user_uuid,
+            account_uuid=account.uuid,
+            account_name=account.name,
+            username=self.ctx.username,
+        )
 
     def scope(self) -> ListScope:
         domain_uuid = self.params.get("domainid")

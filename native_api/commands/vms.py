@@ -121,7 +121,7 @@ def deploy_virtual_machine(call: Call) -> Reply:
     details = _details(call)
     vm, job = vms.deploy_vm(
         session,
-        call.ctx,
+        call.owner(),
         vms.DeploySpec(
             zone=zone,
             service_offering=offering,

@@ -94,7 +94,11 @@ def test_full_lifecycle_moves_capacity_and_counts(core: CoreHarness) -> None:
                 sa.select(ResourceCount).where(ResourceCount.account_id == ctx.account_id)
             )
         }
-    assert counts == {"user_vm": 0, "cpu": 0, "memory": 0}
+    assert {k: counts[k] for k in ("user_vm", "cpu", "memory")} == {
+        "user_vm": 0,
+        "cpu": 0,
+        "memory": 0,
+    }
     assert ref is not None
     assert core.simulator.power_state(ref, vm.instance_name).value == "absent"
 
@@ -209,4 +213,8 @@ def test_destroy_while_starting_waits_for_the_start_then_destroys(core: CoreHarn
                 sa.select(ResourceCount).where(ResourceCount.account_id == ctx.account_id)
             )
         }
-    assert counts == {"user_vm": 0, "cpu": 0, "memory": 0}
+    assert {k: counts[k] for k in ("user_vm", "cpu", "memory")} == {
+        "user_vm": 0,
+        "cpu": 0,
+        "memory": 0,
+    }

@@ -46,3 +46,25 @@ def test_tenant_deploys_its_own_and_admin_lists_all(
     everything = admin.call("listVirtualMachines", listall=True)["virtualmachine"]
     assert "tenant-vm" in [vm["name"] for vm in everything]
     tenant.wait_job(tenant.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
+
+
+def test_admin_deploys_on_behalf_of_an_account_and_a_user_cannot(
+    admin: NativeCaller, tenant: NativeCaller, demo: dict[str, str]
+) -> None:
+    tenant_account = "tenant-a"
+    domain_id = admin.call("listTemplates", templatefilter="featured")["template"][0]["domainid"]
+    started = admin.call(
+        "deployVirtualMachine",
+        name="for-tenant",
+        account=tenant_account,
+        domainid=domain_id,
+        **demo,
+    )
+    admin.wait_job(started["jobid"])
+    mine = tenant.call("listVirtualMachines", id=started["id"])["virtualmachine"][0]
+    assert mine["account"] == tenant_account
+    refused = tenant.request(
+        "deployVirtualMachine", name="for-admin", account="admin", domainid=domain_id, **demo
+    )
+    assert refused.status_code == 531
+    tenant.wait_job(tenant.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
