@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -210,25 +211,55 @@ def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:
     }
 
 
-JOB_COMMAND_CLASSES = {
-    ("vm.start", True): "org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
-    ("vm.create", True): "org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
-    ("vm.start", False): "org.apache.cloudstack.api.command.user.vm.StartVMCmd",
-    ("vm.stop", False): "org.apache.cloudstack.api.command.user.vm.StopVMCmd",
-    ("vm.reboot", False): "org.apache.cloudstack.api.command.user.vm.RebootVMCmd",
-    ("vm.destroy", False): "org.apache.cloudstack.api.command.user.vm.DestroyVMCmd",
-}
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """How queryAsyncJobResult shows the jobs of one kind.
+
+    `command_class` is CloudStack's command class name (`cmd`), or a function of the job for
+    kinds several commands share; `instance_model` resolves `jobinstanceid`; `render` gives
+    the result object (None: the job answers `{"success": true}`).
+    """
+
+    object_name: str
+    command_class: str | Callable[[AsyncJob], str]
+    instance_model: type[Any] | None = None
+    render: Callable[[Session, Any, CallContext], dict[str, Any]] | None = None
+
+
+# Job kind → JobResult; each command family registers its own kinds at import.
+JOB_RESULTS: dict[str, JobResult] = {}
+
+_VM_COMMANDS = "org.apache.cloudstack.api.command.user.vm."
+
+
+def _vm_job(command: str) -> JobResult:
+    def command_class(job: AsyncJob) -> str:
+        return _VM_COMMANDS + ("DeployVMCmd" if job.arguments.get("deploy") else command)
+
+    return JobResult("virtualmachine", command_class, VirtualMachine, vm_view)
+
+
+JOB_RESULTS.update(
+    {
+        "vm.create": _vm_job("DeployVMCmd"),
+        "vm.start": _vm_job("StartVMCmd"),
+        "vm.stop": _vm_job("StopVMCmd"),
+        "vm.reboot": _vm_job("RebootVMCmd"),
+        "vm.destroy": _vm_job("DestroyVMCmd"),
+    }
+)
 
 
 def job_view(session: Session, job: AsyncJob, ctx: CallContext) -> dict[str, Any]:
     account = session.get_one(Account, job.account_id)
     user = session.get_one(User, job.user_id)
-    deploy = bool(job.arguments.get("deploy"))
+    spec = JOB_RESULTS.get(job.kind)
+    command = spec.command_class if spec else job.kind
     view: dict[str, Any] = {
         "accountid": account.uuid,
         "account": account.name,
         "userid": user.uuid,
-        "cmd": JOB_COMMAND_CLASSES.get((job.kind, deploy), job.kind),
+        "cmd": command(job) if callable(command) else command,
         "jobstatus": job.status,
         "jobprocstatus": 0,
         "jobresultcode": 0,
@@ -239,20 +270,18 @@ def job_view(session: Session, job: AsyncJob, ctx: CallContext) -> dict[str, Any
         "jobid": job.uuid,
     }
     instance = None
-    if job.instance_type == "VirtualMachine" and job.instance_id is not None:
-        instance = session.get(VirtualMachine, job.instance_id)
+    if spec and spec.instance_model is not None and job.instance_id is not None:
+        instance = session.get(spec.instance_model, job.instance_id)
         view["jobinstanceid"] = instance.uuid if instance else None
     if job.status == IN_PROGRESS:
         return view
+    view["jobresulttype"] = "object"
     if job.status == FAILED:
         code, cscode = codes_for_kind(job.error_kind)
         view["jobresultcode"] = code
-        view["jobresulttype"] = "object"
         view["jobresult"] = {"errorcode": code, "cserrorcode": cscode, "errortext": job.error_text}
-        return view
-    view["jobresulttype"] = "object"
-    if isinstance(instance, VirtualMachine):
-        view["jobresult"] = {"virtualmachine": vm_view(session, instance, ctx)}
+    elif spec and spec.render and instance is not None:
+        view["jobresult"] = {spec.object_name: spec.render(session, instance, ctx)}
     else:
         view["jobresult"] = {"success": True}
     return view
