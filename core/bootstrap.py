@@ -22,7 +22,11 @@ from core.infra import (
     create_pod,
     create_zone,
 )
-from core.offerings import create_disk_offering, create_service_offering
+from core.offerings import (
+    create_disk_offering,
+    create_service_offering,
+    seed_network_offerings,
+)
 from core.templates import READY, create_template
 
 DEMO_ZONE = "Sandbox-simulator"
@@ -128,6 +132,7 @@ def _default_offerings(session: Session) -> None:
     create_disk_offering(
         session, name="Custom", display_text="Custom Disk", disk_size_gb=0, is_customized=True
     )
+    seed_network_offerings(session)
 
 
 def _demo_zone(session: Session, image_store_provider: str, image_store_url: str) -> None:

@@ -33,6 +33,7 @@ class CallContext:
     account_uuid: str = ""
     account_name: str = ""
     username: str = ""
+    role_id: int | None = None  # the account's dynamic role (core.roles); None: type default
 
     @property
     def is_root_admin(self) -> bool:

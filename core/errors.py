@@ -7,7 +7,8 @@
      ├── InvalidParameter         a parameter is missing, malformed or out of range
      ├── InvalidState             the resource's state does not allow the operation
      ├── Conflict                 a unique name or id is taken
-     │    └── ResourceInUse       the resource is still used by another one
+     │    ├── ResourceInUse       the resource is still used by another one
+     │    └── NetworkRuleConflict a network rule or NAT mapping clashes with an existing one
      ├── LimitExceeded            an account's resource limit would be exceeded
      ├── InsufficientCapacity     no host or pool can take the request
      ├── ResourceUnavailable      a backend (hypervisor, object store) is unreachable
@@ -63,6 +64,10 @@ class Conflict(CloudgateError):
 
 class ResourceInUse(Conflict):
     pass
+
+
+class NetworkRuleConflict(Conflict):
+    """A rule or mapping that clashes (CloudStack's NetworkRuleConflictException)."""
 
 
 class LimitExceeded(CloudgateError):

@@ -3,11 +3,17 @@
 A reservation is a single conditional UPDATE (`used + n <= limit`), so two concurrent deploys
 cannot both squeeze under the same limit, on SQLite or MariaDB alike. A NULL limit means
 "the global default" (CloudStack's max.account.* settings); -1 means unlimited.
+
+Domains may carry limits too (`domain_resource_limit`): an account's usage counts towards its
+domain and every ancestor, checked after the account's own reservation while the domain's
+limit rows are locked, so concurrent reservations in one domain are serialised.
 """
 
 from __future__ import annotations
 
 import enum
+import importlib
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -15,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core.configuration import get_int
 from core.context import Role
 from core.db import Base
-from core.errors import LimitExceeded
+from core.errors import InvalidParameter, LimitExceeded
 
 
 class ResourceType(enum.StrEnum):
@@ -91,6 +97,12 @@ def _add_missing_row(session: Session, account_id: int, resource: ResourceType) 
     session.flush()
 
 
+def ensure_row(session: Session, account_id: int, resource: ResourceType) -> None:
+    """The counting row of one resource exists (types added after the account was created)."""
+    if session.get(ResourceCount, (account_id, resource.value)) is None:
+        _add_missing_row(session, account_id, resource)
+
+
 def effective_limit(session: Session, row: ResourceCount) -> int:
     if row.max is not None:
         return row.max
@@ -99,26 +111,42 @@ def effective_limit(session: Session, row: ResourceCount) -> int:
 
 def reserve(session: Session, account_id: int, resources: dict[ResourceType, int]) -> None:
     """Count `resources` against the account, or raise LimitExceeded and count nothing."""
-    for resource, amount in resources.items():
-        default = get_int(session, resource.default_setting)
-        limit = sa.func.coalesce(ResourceCount.max, default)
-        result = session.execute(
-            sa.update(ResourceCount)
-            .where(
-                ResourceCount.account_id == account_id,
-                ResourceCount.resource_type == resource.value,
-                sa.or_(limit < 0, ResourceCount.used + amount <= limit),
-            )
-            .values(used=ResourceCount.used + amount)
-            .execution_options(synchronize_session=False)
+    done: dict[ResourceType, int] = {}
+    try:
+        for resource, amount in resources.items():
+            _reserve_account(session, account_id, resource, amount)
+            done[resource] = amount
+            if amount > 0:
+                _check_domains(session, account_id, resource, amount)
+    except LimitExceeded:
+        release(session, account_id, done)
+        raise
+
+
+def _reserve_account(
+    session: Session, account_id: int, resource: ResourceType, amount: int
+) -> None:
+    default = get_int(session, resource.default_setting)
+    limit = sa.func.coalesce(ResourceCount.max, default)
+    result = session.execute(
+        sa.update(ResourceCount)
+        .where(
+            ResourceCount.account_id == account_id,
+            ResourceCount.resource_type == resource.value,
+            sa.or_(limit < 0, ResourceCount.used + amount <= limit),
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            row = session.get(ResourceCount, (account_id, resource.value))
-            if row is None:  # a resource type added after the account was created
-                _add_missing_row(session, account_id, resource)
-                reserve(session, account_id, {resource: amount})
-                continue
-            raise LimitExceeded(resource.value, effective_limit(session, row), amount)
+        .values(used=ResourceCount.used + amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return
+    row = session.get(ResourceCount, (account_id, resource.value))
+    if row is None:  # a resource type added after the account was created
+        _add_missing_row(session, account_id, resource)
+        _reserve_account(session, account_id, resource, amount)
+        return
+    session.refresh(row)
+    raise LimitExceeded(resource.value, effective_limit(session, row), amount)
 
 
 def release(session: Session, account_id: int, resources: dict[ResourceType, int]) -> None:
@@ -140,3 +168,195 @@ def set_limit(session: Session, account_id: int, resource: ResourceType, limit: 
     row = session.get_one(ResourceCount, (account_id, resource.value))
     row.max = limit
     session.flush()
+
+
+class DomainResourceLimit(Base):
+    """A domain's limit for one resource type; no row (or -1) means unlimited."""
+
+    __tablename__ = "domain_resource_limit"
+
+    domain_id: Mapped[int] = mapped_column(sa.ForeignKey("domain.id"), primary_key=True)
+    resource_type: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    max: Mapped[int] = mapped_column(sa.BigInteger, default=-1)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """'/a/b/' → ['/', '/a/', '/a/b/']: the domain and all its ancestors, by path."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "".join(f"{p}/" for p in parts[:n]) for n in range(len(parts) + 1)]
+
+
+def domain_usage(session: Session, domain_path: str, resource: ResourceType) -> int:
+    """What the accounts of a domain subtree use of one resource."""
+    from core.identity import Account, Domain
+
+    accounts = sa.select(Account.id).where(
+        Account.domain_id.in_(sa.select(Domain.id).where(Domain.path.startswith(domain_path)))
+    )
+    used = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ResourceCount.used), 0)).where(
+            ResourceCount.resource_type == resource.value,
+            ResourceCount.account_id.in_(accounts),
+        )
+    )
+    return int(used or 0)
+
+
+def _check_domains(session: Session, account_id: int, resource: ResourceType, amount: int) -> None:
+    from core.identity import Account, Domain
+
+    path = session.scalar(
+        sa.select(Domain.path)
+        .join(Account, Account.domain_id == Domain.id)
+        .where(Account.id == account_id)
+    )
+    if path is None:
+        return
+    limited = session.execute(
+        sa.select(DomainResourceLimit.max, Domain.path)
+        .join(Domain, Domain.id == DomainResourceLimit.domain_id)
+        .where(
+            Domain.path.in_(_ancestor_paths(path)),
+            DomainResourceLimit.resource_type == resource.value,
+            DomainResourceLimit.max >= 0,
+        )
+        .with_for_update(of=DomainResourceLimit)
+    ).all()
+    for limit, domain_path in limited:
+        if domain_usage(session, domain_path, resource) > limit:
+            raise LimitExceeded(
+                resource.value,
+                limit,
+                amount,
+                f"Maximum number of resources of type '{resource.value}' for domain has "
+                f"exceeded; limit {limit}, requested {amount}",
+            )
+
+
+def domain_limit(session: Session, domain_id: int, resource: ResourceType) -> int:
+    row = session.get(DomainResourceLimit, (domain_id, resource.value))
+    return -1 if row is None else row.max
+
+
+def set_domain_limit(
+    session: Session, domain_id: int, resource: ResourceType, limit: int | None
+) -> None:
+    """A domain's limit; None or -1 removes it (unlimited)."""
+    row = session.get(DomainResourceLimit, (domain_id, resource.value))
+    if row is None:
+        row = DomainResourceLimit(domain_id=domain_id, resource_type=resource.value)
+        session.add(row)
+    row.max = -1 if limit is None else limit
+    session.flush()
+
+
+def resource_type_by_code(code: int) -> ResourceType:
+    for resource in ResourceType:
+        if resource.code == code:
+            return resource
+    raise InvalidParameter(f"Please specify valid resource type: {code}", parameter="resourcetype")
+
+
+def resource_type_by_name(name: str) -> ResourceType:
+    try:
+        return ResourceType(name.lower())
+    except ValueError:
+        raise InvalidParameter(
+            f"Please specify valid resource type name: {name}", parameter="resourcetypename"
+        ) from None
+
+
+# Recounting: per resource type, what the real tables say an account uses. Models are named
+# by dotted path and resolved at call time, so a family not written yet is simply skipped.
+def _model(path: str) -> Any:
+    module_name, _, attribute = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute, None)
+    except ImportError:
+        return None
+
+
+def _live(model: Any, account_id: int) -> list[sa.ColumnElement[bool]]:
+    clauses = [model.account_id == account_id]
+    if hasattr(model, "removed"):
+        clauses.append(model.removed.is_(None))
+    return clauses
+
+
+def _count_vms(session: Session, account_id: int, column: str | None) -> int | None:
+    model = _model("core.vms.models:VirtualMachine")
+    if model is None:
+        return None
+    measure = sa.func.count() if column is None else sa.func.sum(getattr(model, column))
+    value = session.scalar(
+        sa.select(sa.func.coalesce(measure, 0)).where(
+            *_live(model, account_id), model.state.notin_(("Destroyed", "Expunging", "Error"))
+        )
+    )
+    return int(value or 0)
+
+
+def _count_rows(path: str, *, exclude_states: tuple[str, ...] = (), **equal: Any) -> Any:
+    def count(session: Session, account_id: int) -> int | None:
+        model = _model(path)
+        if model is None:
+            return None
+        clauses = _live(model, account_id)
+        if exclude_states and hasattr(model, "state"):
+            clauses.append(model.state.notin_(exclude_states))
+        clauses += [getattr(model, k) == v for k, v in equal.items() if hasattr(model, k)]
+        return int(session.scalar(sa.select(sa.func.count()).where(*clauses)) or 0)
+
+    return count
+
+
+def _data_volume_gb(session: Session, account_id: int) -> int | None:
+    model = _model("core.volumes:Volume")
+    if model is None:
+        return None
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(model.size_bytes), 0)).where(
+            *_live(model, account_id),
+            model.volume_type == "DATADISK",
+            model.state.notin_(("Destroy", "Expunged", "Expunging")),
+        )
+    )
+    return int(total or 0) // 1024**3
+
+
+_GONE_VOLUME = ("Destroy", "Expunged", "Expunging")
+COUNTERS: dict[ResourceType, Any] = {
+    ResourceType.USER_VM: lambda s, a: _count_vms(s, a, None),
+    ResourceType.CPU: lambda s, a: _count_vms(s, a, "cpu_number"),
+    ResourceType.MEMORY: lambda s, a: _count_vms(s, a, "memory_mb"),
+    # Root volumes are counted with their VM, not here: only data volumes are reserved.
+    ResourceType.VOLUME: _count_rows(
+        "core.volumes:Volume", exclude_states=_GONE_VOLUME, volume_type="DATADISK"
+    ),
+    ResourceType.PRIMARY_STORAGE: _data_volume_gb,
+    ResourceType.TEMPLATE: _count_rows("core.templates:Template", template_type="USER"),
+    ResourceType.SNAPSHOT: _count_rows(
+        "core.snapshots:Snapshot", exclude_states=("Destroyed", "Error")
+    ),
+    ResourceType.PUBLIC_IP: _count_rows("core.public_ips:PublicIpAddress", state="Allocated"),
+    ResourceType.NETWORK: _count_rows("core.networks:Network"),
+    ResourceType.VPC: _count_rows("core.vpcs:Vpc"),
+    ResourceType.PROJECT: _count_rows("core.projects:Project"),
+}
+
+
+def recount(
+    session: Session, account_id: int, resources: list[ResourceType] | None = None
+) -> dict[ResourceType, int]:
+    """Correct an account's counters from the real tables (updateResourceCount)."""
+    counted: dict[ResourceType, int] = {}
+    for resource in resources or list(ResourceType):
+        ensure_row(session, account_id, resource)
+        row = session.get_one(ResourceCount, (account_id, resource.value))
+        counter = COUNTERS.get(resource)
+        value = counter(session, account_id) if counter else None
+        if value is not None and value != row.used:
+            row.used = value
+        counted[resource] = row.used
+    session.flush()
+    return counted

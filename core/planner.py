@@ -10,13 +10,14 @@ applying it per host keeps every cluster under it too, and needs no cluster-wide
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.configuration import get_float
 from core.errors import InsufficientCapacity
-from core.infra import ENABLED, HOST_UP, Cluster, Host, Pod, StoragePool
+from core.infra import ENABLED, HOST_UP, Cluster, Host, Pod, StoragePool, Zone, tag_list
 
 CANDIDATES_PER_ROUND = 8
 ROUNDS = 4
@@ -61,6 +62,33 @@ def _usable() -> sa.ColumnElement[bool]:
     )
 
 
+def tags_cover(column: sa.ColumnElement[str] | Any, tags: str) -> sa.ColumnElement[bool]:
+    """The comma-separated tag column carries every one of `tags` (CloudStack's host and
+    storage tag matching), evaluated by the database."""
+    bracketed = sa.literal(",") + column + sa.literal(",")
+    conditions = [bracketed.like(f"%,{_escape(tag)},%", escape="/") for tag in tag_list(tags)]
+    return sa.and_(sa.true(), *conditions)
+
+
+def _escape(tag: str) -> str:
+    return tag.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def placement_filter(
+    session: Session, demand: Demand, *, host_tag: str = ""
+) -> sa.ColumnElement[bool]:
+    """Whether a host (joined with its cluster, pod and zone) can take `demand` now: the
+    condition reserve_host applies, for listing suitable hosts (findHostsForMigration)."""
+    return sa.and_(
+        _usable(),
+        _has_room(demand, Factors.load(session)),
+        Cluster.allocation_state == ENABLED,
+        Pod.allocation_state == ENABLED,
+        Zone.allocation_state == ENABLED,
+        tags_cover(Host.host_tags, host_tag),
+    )
+
+
 def reserve_host(
     session: Session,
     *,
@@ -77,12 +105,14 @@ def reserve_host(
         sa.select(Host.id)
         .join(Cluster, Cluster.id == Host.cluster_id)
         .join(Pod, Pod.id == Host.pod_id)
+        .join(Zone, Zone.id == Host.zone_id)
         .where(
             Host.zone_id == zone_id,
             _usable(),
             _has_room(demand, factors),
             Cluster.allocation_state == ENABLED,
             Pod.allocation_state == ENABLED,
+            Zone.allocation_state == ENABLED,
         )
         .order_by(Host.id)
         .limit(CANDIDATES_PER_ROUND)
@@ -92,7 +122,7 @@ def reserve_host(
     if host_id is not None:
         candidates = candidates.where(Host.id == host_id)
     if host_tag:
-        candidates = candidates.where(Host.host_tags.contains(host_tag))
+        candidates = candidates.where(tags_cover(Host.host_tags, host_tag))
     if avoid:
         candidates = candidates.where(Host.id.not_in(avoid))
     for _ in range(ROUNDS):
@@ -144,9 +174,16 @@ def release_host(session: Session, host_id: int, demand: Demand) -> None:
 
 
 def reserve_pool(
-    session: Session, *, zone_id: int, cluster_id: int | None, size_bytes: int
+    session: Session,
+    *,
+    zone_id: int,
+    cluster_id: int | None,
+    size_bytes: int,
+    tags: str = "",
+    avoid: frozenset[int] = frozenset(),
 ) -> StoragePool:
-    """Reserve space for a volume on a primary storage pool of the cluster (or the zone)."""
+    """Reserve space for a volume on a primary storage pool of the cluster (or the zone)
+    whose storage tags include every one of `tags` (a disk or service offering's)."""
     factor = get_float(session, "storage.overprovisioning.factor") * get_float(
         session, "pool.storage.allocated.capacity.disablethreshold"
     )
@@ -158,12 +195,14 @@ def reserve_pool(
         scope = sa.and_(
             scope, sa.or_(StoragePool.cluster_id == cluster_id, StoragePool.scope == "ZONE")
         )
-    ids = session.scalars(
-        sa.select(StoragePool.id)
-        .where(scope, StoragePool.state == HOST_UP, StoragePool.removed.is_(None), has_room)
-        .order_by(StoragePool.id)
-        .limit(CANDIDATES_PER_ROUND)
-    ).all()
+    candidates = sa.select(StoragePool.id).where(
+        scope, StoragePool.state == HOST_UP, StoragePool.removed.is_(None), has_room
+    )
+    if tags:
+        candidates = candidates.where(tags_cover(StoragePool.tags, tags))
+    if avoid:
+        candidates = candidates.where(StoragePool.id.not_in(avoid))
+    ids = session.scalars(candidates.order_by(StoragePool.id).limit(CANDIDATES_PER_ROUND)).all()
     for pool_id in ids:
         result = session.execute(
             sa.update(StoragePool)
@@ -174,7 +213,8 @@ def reserve_pool(
         if result.rowcount == 1:  # type: ignore[attr-defined]
             return session.get_one(StoragePool, pool_id, populate_existing=True)
     raise InsufficientCapacity(
-        f"No primary storage pool has {size_bytes // 1024**3} GiB free",
+        f"No primary storage pool{' tagged ' + tags if tags else ''} has "
+        f"{size_bytes // 1024**3} GiB free",
         scope="cluster",
         scope_id=cluster_id,
     )

@@ -2,7 +2,8 @@
 
 - a User sees and acts on its own account's resources only;
 - a DomainAdmin on every account in its domain subtree;
-- a root Admin on everything.
+- a root Admin on everything;
+- any member of a project on the resources of the project's account (`projectid`).
 List calls narrow further the way CloudStack does: without `listall` an admin sees its own
 account's resources, with `listall` (or an explicit domain/account) the whole scope.
 Resources the caller may not see are reported as not found, never as forbidden, so that a
@@ -35,6 +36,8 @@ class ListScope:
     recursive: bool = True
     domain_id: int | None = None
     account_name: str | None = None
+    # `projectid` given: exactly these (project) accounts, already checked by the front end
+    account_ids: tuple[int, ...] | None = None
 
 
 def domain_in_subtree(session: Session, domain_id: int, ancestor_path: str) -> bool:
@@ -43,11 +46,18 @@ def domain_in_subtree(session: Session, domain_id: int, ancestor_path: str) -> b
 
 
 def can_access(session: Session, ctx: CallContext, resource: Owned) -> bool:
+    """Admin: all; domain admin: its subtree; user: its own; anyone: its projects' resources."""
     if ctx.role is Role.ADMIN:
         return True
-    if ctx.role is Role.DOMAIN_ADMIN:
-        return domain_in_subtree(session, resource.domain_id, ctx.domain_path)
-    return resource.account_id == ctx.account_id
+    if ctx.role is Role.DOMAIN_ADMIN and domain_in_subtree(
+        session, resource.domain_id, ctx.domain_path
+    ):
+        return True
+    if resource.account_id == ctx.account_id:
+        return True
+    from core.projects import is_member
+
+    return is_member(session, ctx, resource.account_id)
 
 
 def ensure_access(
@@ -71,6 +81,8 @@ def scope_filter(
     domain_column: Any,
 ) -> sa.ColumnElement[bool]:
     """A WHERE clause restricting owned rows to what the caller may list in `scope`."""
+    if scope.account_ids is not None:
+        return account_column.in_(scope.account_ids)
     if scope.account_name is not None:
         domain_id = scope.domain_id if scope.domain_id is not None else ctx.domain_id
         _check_domain_access(session, ctx, domain_id)

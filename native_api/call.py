@@ -48,7 +48,13 @@ class Call:
 
     def owner(self) -> CallContext:
         """Whom a create command acts for: the caller, or — for an administrator passing
-        `account` and `domainid` — that account (CloudStack's acting on behalf)."""
+        `account` and `domainid` — that account (CloudStack's acting on behalf); with
+        `projectid`, the project's account (the caller must be a member or administer it)."""
+        project_uuid = self._project_param()
+        if project_uuid:
+            from core.projects import owner_context
+
+            return owner_context(self.session, self.ctx, project_uuid)
         account_name = self.params.get("account")
         if not account_name:
             return self.ctx
@@ -84,7 +90,17 @@ class Call:
             username=self.ctx.username,
         )
 
+    def _project_param(self) -> str | None:
+        value = self.params.get("projectid")
+        return str(value) if value else None
+
     def scope(self) -> ListScope:
+        project_uuid = self._project_param()
+        if project_uuid:
+            from core.projects import scope_account_ids
+
+            ids = scope_account_ids(self.session, self.ctx, project_uuid)
+            return ListScope(list_all=True, account_ids=tuple(ids))
         domain_uuid = self.params.get("domainid")
         domain_id = None
         if domain_uuid:

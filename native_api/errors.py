@@ -16,6 +16,7 @@ _CODES: list[tuple[type[Exception], int, int]] = [
     (errors.InvalidParameter, 431, 4350),
     (errors.InvalidState, 431, 4350),
     (errors.ResourceInUse, 536, 4375),
+    (errors.NetworkRuleConflict, 537, 4360),
     (errors.Conflict, 431, 4350),
     (errors.PermissionDenied, 531, 4365),
     (errors.LimitExceeded, 535, 4370),

@@ -40,6 +40,8 @@ def _convert(param: Param, value: str) -> Any:
             return False
         raise _invalid(param, value, "incorrect boolean value format")
     if kind == "uuid":
+        if value.strip() == "-1":  # CloudStack's "all" (e.g. projectid=-1: every project)
+            return "-1"
         try:
             return str(uuid_module.UUID(value.strip()))
         except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -165,19 +166,19 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
         "cpunumber": vm.cpu_number,
         "cpuspeed": vm.cpu_speed_mhz,
         "memory": vm.memory_mb,
-        "guestosid": None,
-        "osdisplayname": template.os_type,
+        **_guest_os(session, vm.guest_os or template.os_type),
         "rootdeviceid": 0,
         "rootdevicetype": "ROOT",
         "hypervisor": vm.hypervisor,
         "keypairs": vm.keypair or None,
+        "group": vm.vm_group or None,
         "securitygroup": [],
         "affinitygroup": [],
         "nic": [_nic_view(vm, zone)],
         "tags": [],
-        "details": {},
+        "details": _vm_details(vm, offering),
         "displayvm": True,
-        "isdynamicallyscalable": False,
+        "isdynamicallyscalable": vm.dynamically_scalable,
         "hasannotations": False,
         "sizegb": root.size_bytes // GIB if root else None,
     }
@@ -191,6 +192,24 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
             view["hostid"] = host.uuid
             view["hostname"] = host.name
     return view
+
+
+def _guest_os(session: Session, name: str) -> dict[str, Any]:
+    from core.os_types import os_type_named
+
+    os_type = os_type_named(session, name)
+    return {"guestosid": os_type.uuid if os_type else None, "osdisplayname": name}
+
+
+def _vm_details(vm: VirtualMachine, offering: ServiceOffering) -> dict[str, str]:
+    details = dict(vm.details)
+    if offering.is_customized:  # CloudStack keeps a custom offering's sizing among the details
+        details.update(
+            cpuNumber=str(vm.cpu_number), cpuSpeed=str(vm.cpu_speed_mhz), memory=str(vm.memory_mb)
+        )
+    if vm.keyboard:
+        details["keyboard"] = vm.keyboard
+    return details
 
 
 def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:
@@ -246,6 +265,14 @@ JOB_RESULTS.update(
         "vm.stop": _vm_job("StopVMCmd"),
         "vm.reboot": _vm_job("RebootVMCmd"),
         "vm.destroy": _vm_job("DestroyVMCmd"),
+        "vm.expunge": JobResult(
+            "virtualmachine",
+            "org.apache.cloudstack.api.command.admin.vm.ExpungeVMCmd",
+            VirtualMachine,
+        ),
+        "vm.scale": _vm_job("ScaleVMCmd"),
+        "vm.resetpassword": _vm_job("ResetVMPasswordCmd"),
+        "vm.resetsshkey": _vm_job("ResetVMSSHKeyCmd"),
     }
 )
 
@@ -281,7 +308,12 @@ def job_view(session: Session, job: AsyncJob, ctx: CallContext) -> dict[str, Any
         view["jobresultcode"] = code
         view["jobresult"] = {"errorcode": code, "cserrorcode": cscode, "errortext": job.error_text}
     elif spec and spec.render and instance is not None:
-        view["jobresult"] = {spec.object_name: spec.render(session, instance, ctx)}
+        rendered = spec.render(session, instance, ctx)
+        # A generated password is shown once, in the result of the job that set it.
+        password = json.loads(job.result or "{}").get("password")
+        if password:
+            rendered = {**rendered, "password": password}
+        view["jobresult"] = {spec.object_name: rendered}
     else:
         view["jobresult"] = {"success": True}
     return view

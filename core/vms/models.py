@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,7 +48,23 @@ class VirtualMachine(IdMixin, Base):
     launch_group: Mapped[str] = mapped_column(sa.String(36), default="")
     launch_token: Mapped[str | None] = mapped_column(sa.String(255))
     launch_index: Mapped[int] = mapped_column(default=0)
+    # CloudStack's `group` (a free-form label), keyboard layout, guest OS override, and the
+    # `details` map (user_vm_details) kept as JSON text.
+    vm_group: Mapped[str] = mapped_column(sa.String(255), default="")
+    keyboard: Mapped[str] = mapped_column(sa.String(32), default="")
+    guest_os: Mapped[str] = mapped_column(sa.String(255), default="")
+    details_json: Mapped[str] = mapped_column(sa.Text, default="{}")
+    dynamically_scalable: Mapped[bool] = mapped_column(default=False)
     removed: Mapped[dt.datetime | None]
+
+    @property
+    def details(self) -> dict[str, str]:
+        loaded: dict[str, str] = json.loads(self.details_json or "{}")
+        return loaded
+
+    @details.setter
+    def details(self, value: dict[str, str]) -> None:
+        self.details_json = json.dumps(value, sort_keys=True)
 
     @property
     def cpu_mhz_total(self) -> int:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
+import secrets
+import string
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -24,7 +27,7 @@ from core.events import record_for_caller
 from core.infra import ENABLED, Host, Zone
 from core.jobs import AsyncJob, submit_job
 from core.listing import Page, paginate
-from core.offerings import ServiceOffering
+from core.offerings import DiskOffering, ServiceOffering
 from core.planner import Demand, release_host, reserve_host
 from core.templates import Template
 from core.visibility import ListScope, ensure_access, scope_filter
@@ -55,6 +58,14 @@ class DeploySpec:
     launch_group: str = field(default_factory=new_uuid)
     launch_token: str | None = None
     launch_index: int = 0
+    group: str = ""
+    keyboard: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+    keypairs: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    security_group_names: tuple[str, ...] = ()
+    data_disk_offering: DiskOffering | None = None
+    data_disk_size_gb: int | None = None
 
 
 def decode_user_data(encoded: str | None) -> str:
@@ -72,15 +83,75 @@ def decode_user_data(encoded: str | None) -> str:
 def _sizing(spec: DeploySpec) -> tuple[int, int, int]:
     offering = spec.service_offering
     if offering.is_customized:
-        cpu, speed, memory = spec.cpu_number, spec.cpu_speed_mhz, spec.memory_mb
+        cpu, memory = spec.cpu_number, spec.memory_mb
+        speed = spec.cpu_speed_mhz or offering.cpu_speed_mhz
         if not (cpu and speed and memory):
             raise InvalidParameter(
                 "A custom service offering needs cpuNumber, cpuSpeed and memory",
                 parameter="details",
             )
+        from core.offerings import check_custom_sizing
+
+        check_custom_sizing(offering, cpu, memory)
         return cpu, speed, memory
     assert offering.cpu_number and offering.cpu_speed_mhz and offering.memory_mb
     return offering.cpu_number, offering.cpu_speed_mhz, offering.memory_mb
+
+
+def generate_password(length: int = 12) -> str:
+    """A random guest password (CloudStack's vm.password.length default is 6; longer is safer)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def resolve_keypairs(session: Session, ctx: CallContext, spec: DeploySpec) -> list[str]:
+    """The SSH key pair names for a new VM; those of `keypairs` are checked to be the owner's
+    (`keypair` is recorded as given: the EC2 front end names keys it checks itself)."""
+    for name in spec.keypairs:
+        lookup_keypair(session, ctx, name)
+    names = [n for n in (*spec.keypairs, *([spec.keypair] if spec.keypair else [])) if n]
+    return list(dict.fromkeys(names))
+
+
+def lookup_keypair(session: Session, ctx: CallContext, name: str) -> object | None:
+    """The owner's key pair `name` (NotFound otherwise); None while key pairs are not built."""
+    try:
+        from core import keypairs  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    getter = getattr(keypairs, "get_keypair", None)
+    if getter is None:
+        return None
+    try:
+        return getter(session, ctx, name)
+    except NotFound:
+        raise InvalidParameter(
+            f"A key pair with name '{name}' was not found.", parameter="keypair"
+        ) from None
+
+
+def attach_deploy_extras(
+    session: Session, ctx: CallContext, vm: VirtualMachine, spec: DeploySpec
+) -> None:
+    """Security groups (the account's default one when none is named) and a data disk."""
+    from core import security_groups
+
+    groups = security_groups.resolve_for_deploy(
+        session, ctx, ids=list(spec.security_group_ids), names=list(spec.security_group_names)
+    )
+    security_groups.attach_to_vm(session, vm.id, groups)
+    if spec.data_disk_offering is not None:
+        from core import volumes
+
+        volume = volumes.create_data_volume(
+            session,
+            ctx,
+            zone_id=vm.zone_id,
+            disk_offering=spec.data_disk_offering,
+            size_gb=spec.data_disk_size_gb,
+            name=f"DATA-{vm.id}",
+        )
+        volumes.attach_to_vm(session, volume, vm)
 
 
 def _check_launchable(spec: DeploySpec, ctx: CallContext) -> None:
@@ -145,7 +216,12 @@ def deploy_vm(
         state=VmState.STOPPED,
         state_changed=utcnow(),
         user_data=spec.user_data,
-        keypair=spec.keypair,
+        keypair=",".join(resolve_keypairs(session, ctx, spec)),
+        password=generate_password() if spec.template.password_enabled else "",
+        vm_group=spec.group,
+        keyboard=spec.keyboard,
+        dynamically_scalable=bool(getattr(spec.template, "dynamically_scalable", False)),
+        details_json=json.dumps(spec.details, sort_keys=True),
         launch_group=spec.launch_group,
         launch_token=spec.launch_token,
         launch_index=spec.launch_index,
@@ -167,7 +243,9 @@ def deploy_vm(
         cluster_id=host.cluster_id if host else None,
         size_bytes=root_bytes,
         template_id=spec.template.id,
+        storage_tags=spec.service_offering.storage_tags,
     )
+    attach_deploy_extras(session, ctx, vm, spec)
     record_for_caller(
         session,
         ctx,
@@ -185,19 +263,22 @@ def deploy_vm(
         "vm.start" if host is not None else "vm.create",
         instance_type=INSTANCE_TYPE,
         instance_id=vm.id,
-        params={"deploy": True},
+        params={"deploy": True, "reveal_password": bool(vm.password)},
     )
     session.flush()
     return vm, job
 
 
 def _place(session: Session, vm: VirtualMachine, host_id: int | None) -> Host:
+    # The offering's host tags pick the hosts; the planner skips hosts in maintenance.
+    offering = session.get(ServiceOffering, vm.service_offering_id)
     host = reserve_host(
         session,
         zone_id=vm.zone_id,
         demand=Demand(cpu_mhz=vm.cpu_mhz_total, memory_bytes=vm.memory_bytes),
         hypervisor=vm.hypervisor,
         host_id=host_id,
+        host_tag=offering.host_tag if offering else "",
     )
     vm.host_id = host.id
     vm.pod_id = host.pod_id
@@ -327,6 +408,10 @@ class VmFilter:
     service_offering_id: int | None = None
     launch_groups: tuple[str, ...] | None = None
     include_expunged_since: object | None = None
+    tags: tuple[tuple[str, str | None], ...] = ()
+    group: str | None = None
+    keypair: str | None = None
+    exclude_states: tuple[str, ...] = ()
 
 
 def list_vms(
@@ -360,6 +445,8 @@ def list_vms(
         )
     if f.states is not None:
         query = query.where(VirtualMachine.state.in_(f.states))
+    if f.exclude_states:
+        query = query.where(VirtualMachine.state.not_in(f.exclude_states))
     if f.zone_id is not None:
         query = query.where(VirtualMachine.zone_id == f.zone_id)
     if f.host_id is not None:
@@ -370,6 +457,17 @@ def list_vms(
         query = query.where(VirtualMachine.service_offering_id == f.service_offering_id)
     if f.launch_groups is not None:
         query = query.where(VirtualMachine.launch_group.in_(f.launch_groups))
+    if f.tags:
+        from core.tags import tag_filter
+
+        query = query.where(tag_filter("UserVm", VirtualMachine.id.expression, list(f.tags)))
+    if f.group is not None:
+        query = query.where(VirtualMachine.vm_group == f.group)
+    if f.keypair is not None:
+        names = VirtualMachine.keypair
+        query = query.where(
+            sa.or_(names == f.keypair, ("," + names + ",").contains(f",{f.keypair},"))
+        )
     return paginate(session, query.order_by(VirtualMachine.id), page)
 
 

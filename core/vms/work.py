@@ -95,8 +95,12 @@ def _vm_spec(session: Session, vm: VirtualMachine) -> VmSpec:
     )
 
 
-def _result(vm: VirtualMachine) -> dict[str, Any]:
-    return {"vm_id": vm.id}
+def _result(vm: VirtualMachine, job: AsyncJob | None = None) -> dict[str, Any]:
+    """The job's result; a deploy of a password-enabled template shows the password once."""
+    result: dict[str, Any] = {"vm_id": vm.id}
+    if job is not None and job.arguments.get("reveal_password") and vm.password:
+        result["password"] = vm.password
+    return result
 
 
 # create (stopped) ---------------------------------------------------------------------------
@@ -109,7 +113,7 @@ def _fail_nothing(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
 @job_handler("vm.create", fail=_fail_nothing)
 def run_create(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.read() as session:
-        return _result(_load(session, job))
+        return _result(_load(session, job), job)
 
 
 # start ------------------------------------------------------------------------------------
@@ -131,7 +135,7 @@ def run_start(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.read() as session:
         vm = _load(session, job)
         if vm.state == VmState.RUNNING:
-            return _result(vm)
+            return _result(vm, job)
         if vm.state != VmState.STARTING:
             raise InvalidState("VM", vm.uuid, vm.state, "start")
         host = _host_ref(session, vm.host_id)
@@ -142,7 +146,7 @@ def run_start(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         vm = _load(session, job)
         _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         _event(session, job, vm, "VM.START", f"Successfully started VM {vm.name}")
-        return _result(vm)
+        return _result(vm, job)
 
 
 # stop -------------------------------------------------------------------------------------
@@ -243,10 +247,20 @@ def expunge(runtime: Runtime, job: AsyncJob) -> VirtualMachine:
     with runtime.db.write() as session:
         vm = _load(session, job)
         expunge_volumes_of_vm(session, vm.id)
+        remove_vm_snapshots_of(session, vm.id)
         _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         vm.removed = utcnow()
         _event(session, job, vm, "VM.EXPUNGE", f"Successfully expunged VM {vm.name}")
         return vm
+
+
+def remove_vm_snapshots_of(session: Session, vm_id: int) -> None:
+    """An expunged VM's snapshots go with its disks, and it leaves its security groups."""
+    from core.security_groups import detach_from_vm
+    from core.vm_snapshots import forget_vm_snapshots
+
+    forget_vm_snapshots(session, vm_id)
+    detach_from_vm(session, vm_id)
 
 
 def vms_in_transition(session: Session) -> list[VirtualMachine]:

@@ -89,3 +89,57 @@ class HypervisorDriver(Protocol):
 
     def host_stats(self, host: HostRef) -> HostStats:
         """The host's capacity and load as it reports them."""
+
+    def migrate_vm(self, source: HostRef, destination: HostRef, instance_name: str) -> None:
+        """Live-migrate a running VM; succeed if it already runs on `destination`."""
+
+    def scale_vm(
+        self,
+        host: HostRef,
+        instance_name: str,
+        *,
+        cpu_number: int,
+        cpu_speed_mhz: int,
+        memory_mb: int,
+    ) -> None:
+        """Give a running VM more CPU and memory (hot-plug); succeed if it already has them."""
+
+    def create_vm_snapshot(
+        self, host: HostRef, instance_name: str, snapshot_name: str, *, memory: bool
+    ) -> None:
+        """Snapshot the VM's disks (and memory); succeed if the snapshot already exists."""
+
+    def revert_vm_snapshot(self, host: HostRef, instance_name: str, snapshot_name: str) -> None:
+        """Return the VM to the snapshot; it is left running if the snapshot holds memory."""
+
+    def delete_vm_snapshot(self, host: HostRef, instance_name: str, snapshot_name: str) -> None:
+        """Remove the snapshot; succeed if it is absent."""
+
+    # volumes (pool: the primary storage pool's uuid; path: the volume's path on it) -------
+
+    def create_volume(self, pool: str, path: str, size_bytes: int) -> None:
+        """Create an empty volume on the pool; succeed if it exists already."""
+
+    def delete_volume(self, pool: str, path: str) -> None:
+        """Remove the volume from the pool; succeed if it is absent."""
+
+    def resize_volume(self, pool: str, path: str, size_bytes: int) -> None:
+        """Grow or shrink the volume to `size_bytes`."""
+
+    def migrate_volume(self, source_pool: str, target_pool: str, path: str) -> None:
+        """Copy the volume to `target_pool` and remove it from `source_pool`."""
+
+    def attach_volume(self, host: HostRef, instance_name: str, path: str, device_id: int) -> None:
+        """Hot-plug the volume into a running VM; succeed if it is attached already."""
+
+    def detach_volume(self, host: HostRef, instance_name: str, path: str) -> None:
+        """Unplug the volume from a running VM; succeed if it is not attached."""
+
+    def snapshot_volume(self, pool: str, path: str, snapshot_path: str) -> int:
+        """Take a snapshot and back it up to secondary storage; the physical size in bytes."""
+
+    def revert_snapshot(self, pool: str, path: str, snapshot_path: str) -> None:
+        """Put the volume back to the snapshot's content."""
+
+    def delete_snapshot(self, snapshot_path: str) -> None:
+        """Remove a snapshot from secondary storage; succeed if it is absent."""

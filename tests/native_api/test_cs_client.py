@@ -47,7 +47,7 @@ def test_cs_post_method_and_signature_v3(server: ServerProcess) -> None:
         method="post",
     )
     zones = client.listZones()
-    assert zones["count"] == 1
+    assert zones["count"] >= 1
 
 
 def test_cs_sees_api_errors_as_errors(cs: CloudStack) -> None:

@@ -45,7 +45,7 @@ def test_tenant_deploys_its_own_and_admin_lists_all(
     )
     everything = admin.call("listVirtualMachines", listall=True)["virtualmachine"]
     assert "tenant-vm" in [vm["name"] for vm in everything]
-    tenant.wait_job(tenant.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
+    admin.wait_job(admin.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
 
 
 def test_admin_deploys_on_behalf_of_an_account_and_a_user_cannot(
@@ -67,4 +67,4 @@ def test_admin_deploys_on_behalf_of_an_account_and_a_user_cannot(
         "deployVirtualMachine", name="for-admin", account="admin", domainid=domain_id, **demo
     )
     assert refused.status_code == 531
-    tenant.wait_job(tenant.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])
+    admin.wait_job(admin.call("destroyVirtualMachine", id=started["id"], expunge=True)["jobid"])

@@ -24,8 +24,9 @@ def test_default_format_is_xml_with_cloudstack_envelope(admin: NativeCaller) -> 
     document = xmltodict.parse(reply.text)
     body = document["listzonesresponse"]
     assert "@cloud-stack-version" in body
-    assert body["count"] == "1"
-    assert body["zone"]["name"] == "Sandbox-simulator"
+    zones = body["zone"] if isinstance(body["zone"], list) else [body["zone"]]
+    assert body["count"] == str(len(zones))  # other tests may have added zones
+    assert "Sandbox-simulator" in [zone["name"] for zone in zones]
 
 
 def test_json_list_has_count_first_and_empty_list_is_empty_object(admin: NativeCaller) -> None:

@@ -49,6 +49,7 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def start(self, timeout: float = 60) -> ServerProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
             "-m",
@@ -96,11 +97,15 @@ class ServerProcess:
         return self
 
     def _pump(self, ready: threading.Event) -> None:
+        """Collect the server's output (also into <data dir>/server.log, for post-mortems)."""
         assert self.process and self.process.stdout
-        for line in self.process.stdout:
-            self.output.append(line)
-            if READY_LINE in line:
-                ready.set()
+        with (self.data_dir / "server.log").open("a") as log:
+            for line in self.process.stdout:
+                self.output.append(line)
+                log.write(line)
+                log.flush()
+                if READY_LINE in line:
+                    ready.set()
 
     def simulator(self, *args: str) -> None:
         """`cloudgate simulator ARGS` on this server's data dir (takes effect at once)."""

@@ -1,0 +1,154 @@
+"""Public IP ranges, addresses and static NAT through the real server."""
+
+from __future__ import annotations
+
+import pytest
+from cs import CloudStack
+
+from tests.native_api.conftest import create_tenant
+from tests.support.native import NativeCaller
+from tests.support.server import ServerProcess
+
+
+def client(server: ServerProcess, keys: dict[str, str]) -> CloudStack:
+    return CloudStack(
+        endpoint=server.native_url,
+        key=keys["apikey"],
+        secret=keys["secretkey"],
+        fetch_result=True,
+        job_timeout=60,
+        poll_interval=0.2,
+    )
+
+
+def native(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
+    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
+
+
+@pytest.fixture(scope="module")
+def public_range(admin: NativeCaller, demo: dict[str, str]) -> dict:
+    created = admin.call(
+        "createVlanIpRange",
+        zoneid=demo["zoneid"],
+        startip="198.18.0.10",
+        endip="198.18.0.29",
+        gateway="198.18.0.1",
+        netmask="255.255.255.0",
+        vlan="200",
+        forvirtualnetwork=True,
+    )["vlan"]
+    return created
+
+
+def test_ranges_are_admin_only(server: ServerProcess, admin: NativeCaller, public_range) -> None:
+    assert public_range["startip"] == "198.18.0.10" and public_range["vlan"] == "vlan://200"
+    listed = admin.call("listVlanIpRanges", id=public_range["id"])
+    assert listed["count"] == 1 and listed["vlaniprange"][0]["endip"] == "198.18.0.29"
+    tenant = native(server, create_tenant(server, "ip-api-user"))
+    for command in ("createVlanIpRange", "listVlanIpRanges", "deleteVlanIpRange"):
+        assert tenant.request(command, id=public_range["id"]).status_code == 432
+    reply = admin.request(
+        "createVlanIpRange", zoneid=public_range["zoneid"], startip="198.18.0.20",
+        endip="198.18.0.40", gateway="198.18.0.1", netmask="255.255.255.0",
+    )  # fmt: skip
+    assert reply.status_code == 431  # overlaps the range above
+
+
+def test_address_and_static_nat_lifecycle(
+    server: ServerProcess, admin: NativeCaller, demo: dict[str, str], public_range
+) -> None:
+    keys = create_tenant(server, "ip-api-a")
+    cs = client(server, keys)
+    address = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
+    assert address["state"] == "Allocated" and address["account"] == "ip-api-a"
+    assert address["ipaddress"].startswith("198.18.0.")
+    assert address["isstaticnat"] is False and address["issourcenat"] is False
+    listed = cs.listPublicIpAddresses()
+    assert listed["count"] == 1 and listed["publicipaddress"][0]["id"] == address["id"]
+    assert cs.listPublicIpAddresses(ipaddress=address["ipaddress"])["count"] == 1
+    assert cs.listPublicIpAddresses(isstaticnat=True) == {}
+
+    vm = cs.deployVirtualMachine(**demo)["virtualmachine"]
+    other_vm = cs.deployVirtualMachine(**demo)["virtualmachine"]
+    assert cs.enableStaticNat(ipaddressid=address["id"], virtualmachineid=vm["id"])["success"] in (
+        True,
+        "true",
+    )
+    nat = cs.listPublicIpAddresses(id=address["id"])["publicipaddress"][0]
+    assert nat["isstaticnat"] is True and nat["virtualmachineid"] == vm["id"]
+    assert nat["virtualmachinename"] == vm["name"] and nat["vmipaddress"]
+    shown = cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    assert (shown["publicip"], shown["publicipid"]) == (address["ipaddress"], address["id"])
+
+    caller = native(server, keys)
+    reply = caller.request(
+        "enableStaticNat", ipaddressid=address["id"], virtualmachineid=other_vm["id"]
+    )
+    body = reply.json()["enablestaticnatresponse"]
+    assert reply.status_code == 537 and body["errorcode"] == 537 and body["cserrorcode"] == 4360
+    second = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
+    reply = caller.request("enableStaticNat", ipaddressid=second["id"], virtualmachineid=vm["id"])
+    assert reply.status_code == 537
+
+    job = caller.call("disableStaticNat", ipaddressid=address["id"])["jobid"]
+    done = caller.wait_job(job)
+    assert done["jobstatus"] == 1 and done["cmd"].endswith("DisableStaticNatCmd")
+    assert "publicip" not in cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    cs.enableStaticNat(ipaddressid=second["id"], virtualmachineid=vm["id"])
+
+    reply = admin.request("deleteVlanIpRange", id=public_range["id"])
+    assert reply.status_code == 536
+    for ip in (address, second):  # releasing disables static NAT first
+        assert cs.disassociateIpAddress(id=ip["id"]).get("success") in (True, "true")
+    assert cs.listPublicIpAddresses() == {}
+    assert "publicip" not in cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    free = cs.listPublicIpAddresses(allocatedonly=False, ipaddress=address["ipaddress"])
+    assert free["publicipaddress"][0]["state"] == "Free"
+
+
+def test_async_create_wire(server: ServerProcess, demo: dict[str, str], public_range) -> None:
+    caller = native(server, create_tenant(server, "ip-api-wire"))
+    body = caller.call("associateIpAddress", zoneid=demo["zoneid"])
+    assert set(body) == {"id", "jobid"}
+    done = caller.wait_job(body["jobid"])
+    assert done["jobstatus"] == 1
+    assert done["cmd"] == "org.apache.cloudstack.api.command.user.address.AssociateIPAddrCmd"
+    assert done["jobinstanceid"] == body["id"]
+    assert done["jobresult"]["ipaddress"]["id"] == body["id"]
+    assert caller.request("associateIpAddress").status_code == 431  # no zone
+
+
+def test_tenant_isolation(server: ServerProcess, admin: NativeCaller, demo, public_range) -> None:
+    owner = client(server, create_tenant(server, "ip-api-b"))
+    address = owner.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
+    other_keys = create_tenant(server, "ip-api-c")
+    other = client(server, other_keys)
+    assert other.listPublicIpAddresses(listall=True) == {}
+    assert other.listPublicIpAddresses(id=address["id"]) == {}
+    other_vm = other.deployVirtualMachine(**demo)["virtualmachine"]
+    caller = native(server, other_keys)
+    for command, params in (
+        ("disassociateIpAddress", {"id": address["id"]}),
+        ("disableStaticNat", {"ipaddressid": address["id"]}),
+        ("enableStaticNat", {"ipaddressid": address["id"], "virtualmachineid": other_vm["id"]}),
+    ):
+        assert caller.request(command, **params).status_code == 431, command
+    seen = admin.call("listPublicIpAddresses", listall=True, id=address["id"])
+    assert seen["publicipaddress"][0]["account"] == "ip-api-b"
+    assert "vlanid" in seen["publicipaddress"][0]  # admin-only detail
+    assert "vlanid" not in owner.listPublicIpAddresses()["publicipaddress"][0]
+
+
+def test_tags_filter(server: ServerProcess, demo: dict[str, str], public_range) -> None:
+    cs = client(server, create_tenant(server, "ip-api-tags"))
+    tagged = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
+    cs.associateIpAddress(zoneid=demo["zoneid"])
+    cs.createTags(
+        resourcetype="PublicIpAddress",
+        resourceids=tagged["id"],
+        tags=[{"key": "role", "value": "lb"}],
+    )
+    found = cs.listPublicIpAddresses(tags=[{"key": "role", "value": "lb"}])["publicipaddress"]
+    assert [ip["id"] for ip in found] == [tagged["id"]]
+    assert found[0]["tags"][0]["key"] == "role"
+    assert cs.listPublicIpAddresses()["count"] == 2
