@@ -28,7 +28,7 @@ from core.runtime import Runtime
 from core.visibility import ListScope, ensure_access, scope_filter
 from core.vms import states as vm_states
 from core.vms.models import VirtualMachine
-from core.vms.service import _place, _transition, release_placement
+from core.vms.service import _place, release_placement, transition
 from core.vms.states import VmEvent, VmState
 from core.vms.work import _driver_call, _host_ref
 
@@ -220,10 +220,10 @@ def revert_to_vm_snapshot(session: Session, ctx: CallContext, snapshot: VMSnapsh
     _check_vm_idle(session, vm)
     _move(session, snapshot, VMSnapshotEvent.REVERT_REQUESTED)
     if snapshot.with_memory and vm.state == VmState.STOPPED:
-        _transition(session, vm, VmEvent.START_REQUESTED)
+        transition(session, vm, VmEvent.START_REQUESTED)
         _place(session, vm, None)
     elif not snapshot.with_memory and vm.state == VmState.RUNNING:
-        _transition(session, vm, VmEvent.STOP_REQUESTED)
+        transition(session, vm, VmEvent.STOP_REQUESTED)
     return submit_job(
         session, ctx, "vmsnapshot.revert", instance_type=INSTANCE_TYPE, instance_id=snapshot.id
     )
@@ -382,9 +382,9 @@ def _fail_revert(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
         _move(session, snapshot, VMSnapshotEvent.OPERATION_FAILED)
         if vm.state == VmState.STARTING:
             release_placement(session, vm)
-            _transition(session, vm, VmEvent.OPERATION_FAILED)
+            transition(session, vm, VmEvent.OPERATION_FAILED)
         elif vm.state == VmState.STOPPING:
-            _transition(session, vm, VmEvent.OPERATION_FAILED)
+            transition(session, vm, VmEvent.OPERATION_FAILED)
         _event(
             session,
             job,
@@ -413,10 +413,10 @@ def run_revert(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.write() as session:
         snapshot, vm = _load(session, job)
         if vm.state == VmState.STARTING:
-            _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
+            transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         elif vm.state == VmState.STOPPING:
             release_placement(session, vm)
-            _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
+            transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         _move(session, snapshot, VMSnapshotEvent.OPERATION_SUCCEEDED)
         _make_current(session, snapshot)
         _event(

@@ -27,7 +27,7 @@ from core.planner import Demand, release_host, reserve_host
 from core.runtime import Runtime
 from core.scheduler import periodic
 from core.vms.models import VirtualMachine
-from core.vms.service import INSTANCE_TYPE, _transition
+from core.vms.service import INSTANCE_TYPE, transition
 from core.vms.states import VmEvent, VmState, next_state
 from core.vms.work import _driver_call, _event, _fail_stop, _host_ref, _load, _result, expunge
 
@@ -79,7 +79,7 @@ def recover_vm(session: Session, ctx: CallContext, vm: VirtualMachine) -> Virtua
         )
     next_state(vm.state, VmEvent.RECOVER_REQUESTED, vm=vm.uuid)
     limits.reserve(session, vm.account_id, _vm_counts(vm))
-    _transition(session, vm, VmEvent.RECOVER_REQUESTED)
+    transition(session, vm, VmEvent.RECOVER_REQUESTED)
     record_for_caller(
         session,
         ctx,

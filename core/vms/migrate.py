@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.context import CallContext
-from core.db import utcnow
 from core.errors import InvalidParameter, InvalidState, OperationFailed, ResourceUnavailable
 from core.events import record_event, record_for_caller
 from core.infra import Cluster, Host, Pod, Zone
@@ -26,38 +25,14 @@ from core.planner import Demand, placement_filter, release_host, reserve_host
 from core.runtime import Runtime
 from core.visibility import ensure_root_admin
 from core.vms.models import VirtualMachine
-from core.vms.states import VmState
+from core.vms.service import transition
+from core.vms.states import VmEvent, VmState
 from drivers.hypervisor.base import HostRef, HostUnreachable, HypervisorError
 
 INSTANCE_TYPE = "VirtualMachine"
 MIGRATE = "vm.migrate"
 
-# The VM side of a migration, as data (core/vms/states.py has no migrate events yet).
-REQUESTED, SUCCEEDED, FAILED = "migrate requested", "operation succeeded", "operation failed"
-TRANSITIONS: dict[tuple[VmState, str], VmState] = {
-    (VmState.RUNNING, REQUESTED): VmState.MIGRATING,
-    (VmState.MIGRATING, SUCCEEDED): VmState.RUNNING,
-    (VmState.MIGRATING, FAILED): VmState.RUNNING,
-}
-
 T = TypeVar("T")
-
-
-def _move(session: Session, vm: VirtualMachine, event: str) -> None:
-    """One conditional UPDATE along TRANSITIONS: a concurrent request cannot slip between."""
-    target = TRANSITIONS.get((VmState(vm.state), event))
-    if target is None:
-        raise InvalidState("VM", vm.uuid, vm.state, "migrate")
-    changed = session.execute(
-        sa.update(VirtualMachine)
-        .where(VirtualMachine.id == vm.id, VirtualMachine.state == vm.state)
-        .values(state=target, state_changed=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(vm)
-        raise InvalidState("VM", vm.uuid, vm.state, "migrate")
-    vm.state = target
 
 
 def demand_of(vm: VirtualMachine) -> Demand:
@@ -91,7 +66,7 @@ def start_migration(
         avoid=frozenset({vm.host_id}),
     )
     source_id = vm.host_id
-    _move(session, vm, REQUESTED)
+    transition(session, vm, VmEvent.MIGRATE_REQUESTED)
     record_for_caller(
         session,
         ctx,
@@ -182,7 +157,7 @@ def finish_migration(session: Session, vm: VirtualMachine, source: int, destinat
         vm.pod_id = host.pod_id
         vm.last_host_id = source
     if vm.state == VmState.MIGRATING:
-        _move(session, vm, SUCCEEDED)
+        transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
 
 
 def abandon_migration(session: Session, vm: VirtualMachine, destination: int) -> None:
@@ -191,7 +166,7 @@ def abandon_migration(session: Session, vm: VirtualMachine, destination: int) ->
         return
     if vm.host_id != destination:
         release_host(session, destination, demand_of(vm))
-    _move(session, vm, FAILED)
+    transition(session, vm, VmEvent.OPERATION_FAILED)
 
 
 def _load(session: Session, job: AsyncJob) -> VirtualMachine:

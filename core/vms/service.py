@@ -29,7 +29,7 @@ from core.jobs import AsyncJob, submit_job
 from core.listing import Page, paginate
 from core.offerings import DiskOffering, ServiceOffering
 from core.planner import Demand, release_host, reserve_host
-from core.templates import Template
+from core.templates import Template, ready_in_zone
 from core.visibility import ListScope, ensure_access, scope_filter
 from core.vms.models import VirtualMachine
 from core.vms.states import VmEvent, VmState, next_state
@@ -154,13 +154,13 @@ def attach_deploy_extras(
         volumes.attach_to_vm(session, volume, vm)
 
 
-def _check_launchable(spec: DeploySpec, ctx: CallContext) -> None:
+def _check_launchable(session: Session, spec: DeploySpec, ctx: CallContext) -> None:
     if spec.zone.allocation_state != ENABLED and ctx.role is not Role.ADMIN:
         raise PermissionDenied(f"Zone {spec.zone.name} is disabled")
     template = spec.template
     if not template.is_ready:
         raise InvalidParameter(f"Template {template.uuid} is not ready", parameter="templateid")
-    if template.zone_id is not None and template.zone_id != spec.zone.id:
+    if not ready_in_zone(session, template, spec.zone.id):
         raise InvalidParameter(
             f"Template {template.uuid} is not available in zone {spec.zone.uuid}",
             parameter="templateid",
@@ -183,7 +183,7 @@ def deploy_vm(
     session: Session, ctx: CallContext, spec: DeploySpec
 ) -> tuple[VirtualMachine, AsyncJob]:
     """Create a VM (and its root disk); with `start`, place it and queue its first boot."""
-    _check_launchable(spec, ctx)
+    _check_launchable(session, spec, ctx)
     cpu_number, cpu_speed, memory_mb = _sizing(spec)
     root_bytes = (spec.root_disk_size_gb * GIB) if spec.root_disk_size_gb else 0
     if root_bytes and root_bytes < spec.template.size_bytes:
@@ -285,7 +285,7 @@ def _place(session: Session, vm: VirtualMachine, host_id: int | None) -> Host:
     return host
 
 
-def _transition(session: Session, vm: VirtualMachine, event: VmEvent) -> None:
+def transition(session: Session, vm: VirtualMachine, event: VmEvent) -> None:
     """Move the VM along its state table, failing if another request moved it first."""
     target = next_state(vm.state, event, vm=vm.uuid)
     changed = session.execute(
@@ -313,7 +313,7 @@ def start_vm(
 ) -> AsyncJob:
     if host_id is not None and ctx.role is not Role.ADMIN:
         raise PermissionDenied("Only a root administrator may choose the host")
-    _transition(session, vm, VmEvent.START_REQUESTED)
+    transition(session, vm, VmEvent.START_REQUESTED)
     _place(session, vm, host_id)
     return submit_job(session, ctx, "vm.start", instance_type=INSTANCE_TYPE, instance_id=vm.id)
 
@@ -321,7 +321,7 @@ def start_vm(
 def stop_vm(
     session: Session, ctx: CallContext, vm: VirtualMachine, *, force: bool = False
 ) -> AsyncJob:
-    _transition(session, vm, VmEvent.STOP_REQUESTED)
+    transition(session, vm, VmEvent.STOP_REQUESTED)
     return submit_job(
         session,
         ctx,
@@ -347,7 +347,7 @@ def destroy_vm(
     """
     state = VmState(vm.state)
     if state is VmState.RUNNING:
-        _transition(session, vm, VmEvent.STOP_REQUESTED)
+        transition(session, vm, VmEvent.STOP_REQUESTED)
     elif state in (VmState.STARTING, VmState.STOPPING):
         pass
     elif not (state is VmState.DESTROYED and expunge):
@@ -364,7 +364,7 @@ def destroy_vm(
 
 def mark_destroyed(session: Session, ctx: CallContext, vm: VirtualMachine) -> None:
     """Stopped (or failed) → Destroyed: its counts go back to the account's limits."""
-    _transition(session, vm, VmEvent.DESTROY_REQUESTED)
+    transition(session, vm, VmEvent.DESTROY_REQUESTED)
     limits.release(
         session,
         vm.account_id,

@@ -31,6 +31,7 @@ class VmEvent(enum.StrEnum):
     OPERATION_SUCCEEDED = "operation succeeded"
     OPERATION_FAILED = "operation failed"
     DEPLOY_FAILED = "deploy failed"
+    MIGRATE_REQUESTED = "migrate requested"
     # Requests that keep the power state: the table only says in which states they are legal.
     SCALE_REQUESTED = "scale requested"
     CHANGE_OFFERING_REQUESTED = "change service offering requested"
@@ -61,6 +62,9 @@ TRANSITIONS: dict[tuple[VmState, VmEvent], VmState] = {
     (S.ERROR, E.EXPUNGE_REQUESTED): S.EXPUNGING,
     (S.EXPUNGING, E.OPERATION_SUCCEEDED): S.EXPUNGED,
     (S.EXPUNGING, E.OPERATION_FAILED): S.DESTROYED,
+    (S.RUNNING, E.MIGRATE_REQUESTED): S.MIGRATING,
+    (S.MIGRATING, E.OPERATION_SUCCEEDED): S.RUNNING,
+    (S.MIGRATING, E.OPERATION_FAILED): S.RUNNING,
     (S.RUNNING, E.SCALE_REQUESTED): S.RUNNING,
     (S.STOPPED, E.SCALE_REQUESTED): S.STOPPED,
     (S.STOPPED, E.CHANGE_OFFERING_REQUESTED): S.STOPPED,

@@ -21,7 +21,7 @@ from core.infra import Host
 from core.jobs import AsyncJob, job_handler
 from core.runtime import Runtime
 from core.vms.models import VirtualMachine
-from core.vms.service import INSTANCE_TYPE, _transition, mark_destroyed, release_placement
+from core.vms.service import INSTANCE_TYPE, mark_destroyed, release_placement, transition
 from core.vms.states import VmEvent, VmState
 from core.volumes import expunge_volumes_of_vm, volumes_of_vm
 from drivers.hypervisor.base import HostRef, HostUnreachable, HypervisorError, VmSpec
@@ -126,7 +126,7 @@ def _fail_start(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
             return
         release_placement(session, vm)
         deploying = bool(job.arguments.get("deploy"))
-        _transition(session, vm, VmEvent.DEPLOY_FAILED if deploying else VmEvent.OPERATION_FAILED)
+        transition(session, vm, VmEvent.DEPLOY_FAILED if deploying else VmEvent.OPERATION_FAILED)
         _event(session, job, vm, "VM.START", f"Failed to start VM {vm.name}: {error}", "ERROR")
 
 
@@ -144,7 +144,7 @@ def run_start(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     _driver_call(lambda: runtime.hypervisor(vm.hypervisor).start_vm(host, spec))
     with runtime.db.write() as session:
         vm = _load(session, job)
-        _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
+        transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         _event(session, job, vm, "VM.START", f"Successfully started VM {vm.name}")
         return _result(vm, job)
 
@@ -166,7 +166,7 @@ def _stop_on_driver(runtime: Runtime, job: AsyncJob, *, force: bool) -> VirtualM
     with runtime.db.write() as session:
         vm = _load(session, job)
         release_placement(session, vm)
-        _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
+        transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         _event(session, job, vm, "VM.STOP", f"Successfully stopped VM {vm.name}")
         return vm
 
@@ -175,10 +175,10 @@ def _fail_stop(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
     with runtime.db.write() as session:
         vm = _load(session, job)
         if vm.state == VmState.STOPPING:
-            _transition(session, vm, VmEvent.OPERATION_FAILED)
+            transition(session, vm, VmEvent.OPERATION_FAILED)
             _event(session, job, vm, "VM.STOP", f"Failed to stop VM {vm.name}: {error}", "ERROR")
         elif vm.state == VmState.EXPUNGING:
-            _transition(session, vm, VmEvent.OPERATION_FAILED)
+            transition(session, vm, VmEvent.OPERATION_FAILED)
 
 
 @job_handler("vm.stop", fail=_fail_stop)
@@ -221,7 +221,7 @@ def run_destroy(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.write() as session:
         vm = _load(session, job)
         if vm.state == VmState.RUNNING:  # it was starting when the destroy was asked for
-            _transition(session, vm, VmEvent.STOP_REQUESTED)
+            transition(session, vm, VmEvent.STOP_REQUESTED)
     vm = _stop_on_driver(runtime, job, force=True)
     if vm.state in (VmState.STOPPED, VmState.ERROR, VmState.SHUTDOWN):
         with runtime.db.write() as session:
@@ -237,7 +237,7 @@ def expunge(runtime: Runtime, job: AsyncJob) -> VirtualMachine:
     with runtime.db.write() as session:
         vm = _load(session, job)
         if vm.state in (VmState.DESTROYED, VmState.ERROR):
-            _transition(session, vm, VmEvent.EXPUNGE_REQUESTED)
+            transition(session, vm, VmEvent.EXPUNGE_REQUESTED)
         if vm.state != VmState.EXPUNGING:
             return vm
     with runtime.db.read() as session:
@@ -247,20 +247,23 @@ def expunge(runtime: Runtime, job: AsyncJob) -> VirtualMachine:
     with runtime.db.write() as session:
         vm = _load(session, job)
         expunge_volumes_of_vm(session, vm.id)
-        remove_vm_snapshots_of(session, vm.id)
-        _transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
+        forget_attachments(session, vm.id)
+        transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         vm.removed = utcnow()
         _event(session, job, vm, "VM.EXPUNGE", f"Successfully expunged VM {vm.name}")
         return vm
 
 
-def remove_vm_snapshots_of(session: Session, vm_id: int) -> None:
-    """An expunged VM's snapshots go with its disks, and it leaves its security groups."""
+def forget_attachments(session: Session, vm_id: int) -> None:
+    """An expunged VM's snapshots go with its disks; it leaves its security groups and gives
+    up its static NAT address (imported here: those families import the VM models)."""
+    from core.public_ips import release_static_nat_of_vm
     from core.security_groups import detach_from_vm
     from core.vm_snapshots import forget_vm_snapshots
 
     forget_vm_snapshots(session, vm_id)
     detach_from_vm(session, vm_id)
+    release_static_nat_of_vm(session, vm_id)
 
 
 def vms_in_transition(session: Session) -> list[VirtualMachine]:

@@ -256,3 +256,19 @@ def test_concurrent_allocations_never_share_an_address(core: CoreHarness) -> Non
         ).all()
         assert len(owners) == 12
         assert sum(used_ips(core, ctx.account_id) for ctx in tenants) == 12
+
+
+def test_expunging_a_vm_gives_up_its_static_nat(core: CoreHarness) -> None:
+    add_range(core)
+    tenant = core.new_tenant("ip-expunge")
+    address, vm_uuid = acquire(core, tenant), deploy(core, tenant)
+    with core.db.write() as session:
+        vm = vms.get_vm(session, tenant, uuid=vm_uuid)
+        ips.enable_static_nat(session, tenant, ips.get_public_ip(session, tenant, address), vm)
+    admin = core.admin_context()
+    with core.db.write() as session:
+        job = vms.destroy_vm(session, admin, vms.get_vm(session, admin, uuid=vm_uuid), expunge=True)
+    assert core.wait(job.uuid).status == SUCCEEDED
+    with core.db.read() as session:
+        rows, _ = ips.list_public_ips(session, tenant, ListScope(), is_static_nat=True)
+    assert rows == []  # the address stays the tenant's, no longer mapped to a gone VM
