@@ -310,18 +310,17 @@ def _count_rows(path: str, *, exclude_states: tuple[str, ...] = (), **equal: Any
     return count
 
 
-def _data_volume_gb(session: Session, account_id: int) -> int | None:
+def _volume_gb(session: Session, account_id: int) -> int | None:
+    """GiB counted the way reservations count them: each volume rounded up on its own."""
     model = _model("core.volumes:Volume")
     if model is None:
         return None
-    total = session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(model.size_bytes), 0)).where(
-            *_live(model, account_id),
-            model.volume_type == "DATADISK",
-            model.state.notin_(("Destroy", "Expunged", "Expunging")),
+    sizes = session.scalars(
+        sa.select(model.size_bytes).where(
+            *_live(model, account_id), model.state.notin_(_GONE_VOLUME)
         )
     )
-    return int(total or 0) // 1024**3
+    return sum(-(-int(size) // 1024**3) for size in sizes)
 
 
 _GONE_VOLUME = ("Destroy", "Expunged", "Expunging")
@@ -329,11 +328,8 @@ COUNTERS: dict[ResourceType, Any] = {
     ResourceType.USER_VM: lambda s, a: _count_vms(s, a, None),
     ResourceType.CPU: lambda s, a: _count_vms(s, a, "cpu_number"),
     ResourceType.MEMORY: lambda s, a: _count_vms(s, a, "memory_mb"),
-    # Root volumes are counted with their VM, not here: only data volumes are reserved.
-    ResourceType.VOLUME: _count_rows(
-        "core.volumes:Volume", exclude_states=_GONE_VOLUME, volume_type="DATADISK"
-    ),
-    ResourceType.PRIMARY_STORAGE: _data_volume_gb,
+    ResourceType.VOLUME: _count_rows("core.volumes:Volume", exclude_states=_GONE_VOLUME),
+    ResourceType.PRIMARY_STORAGE: _volume_gb,
     ResourceType.TEMPLATE: _count_rows("core.templates:Template", template_type="USER"),
     ResourceType.SNAPSHOT: _count_rows(
         "core.snapshots:Snapshot", exclude_states=("Destroyed", "Error")

@@ -182,6 +182,11 @@ def get_vlan_ip_range(session: Session, ctx: CallContext, uuid: str) -> VlanIpRa
 def delete_vlan_ip_range(session: Session, ctx: CallContext, vlan_range: VlanIpRange) -> None:
     """Delete a range none of whose addresses is in use (536 otherwise)."""
     ensure_root_admin(ctx)
+    # Rules left on released addresses are cleaned lazily; they go with the free rows here
+    # (imported here: the rules family builds on this one).
+    from core.network_rules import forget_rules_of_free_addresses
+
+    forget_rules_of_free_addresses(session, vlan_range.id)
     # Deleting the free rows first locks them, so no allocation can slip in between.
     session.execute(
         sa.delete(PublicIpAddress).where(

@@ -269,7 +269,9 @@ def _body(cmd: Command, reply: Reply) -> dict[str, Any]:
         return body
     if reply.obj is not None:
         return {cmd.response_name: reply.obj}
-    return {"success": True if reply.success is None else reply.success}
+    # CloudStack's synchronous SuccessResponse carries the string "true" (libcloud compares
+    # with it); inside async job results it is a boolean.
+    return {"success": "false" if reply.success is False else "true"}
 
 
 def create_app(runtime: Runtime) -> Starlette:

@@ -198,6 +198,9 @@ def deploy_vm(
             limits.ResourceType.USER_VM: 1,
             limits.ResourceType.CPU: cpu_number,
             limits.ResourceType.MEMORY: memory_mb,
+            # the root disk is a volume like any other (released when the VM is expunged)
+            limits.ResourceType.VOLUME: 1,
+            limits.ResourceType.PRIMARY_STORAGE: -(-root_bytes // GIB),
         },
     )
     vm = VirtualMachine(

@@ -255,8 +255,10 @@ def expunge(runtime: Runtime, job: AsyncJob) -> VirtualMachine:
 
 
 def forget_attachments(session: Session, vm_id: int) -> None:
-    """An expunged VM's snapshots go with its disks; it leaves its security groups and gives
-    up its static NAT address (imported here: those families import the VM models)."""
+    """An expunged VM's snapshots go with its disks; it leaves its security groups, gives up
+    its static NAT address and its forwarding rules (imported here: those families import
+    the VM models)."""
+    from core.network_rules import rules_of_vm_removed
     from core.public_ips import release_static_nat_of_vm
     from core.security_groups import detach_from_vm
     from core.vm_snapshots import forget_vm_snapshots
@@ -264,6 +266,7 @@ def forget_attachments(session: Session, vm_id: int) -> None:
     forget_vm_snapshots(session, vm_id)
     detach_from_vm(session, vm_id)
     release_static_nat_of_vm(session, vm_id)
+    rules_of_vm_removed(session, vm_id)
 
 
 def vms_in_transition(session: Session) -> list[VirtualMachine]:

@@ -135,6 +135,11 @@ def expunge_volumes_of_vm(session: Session, vm_id: int) -> None:
             continue
         if volume.pool_id is not None:
             release_pool(session, volume.pool_id, volume.size_bytes)
+        limits.release(
+            session,
+            volume.account_id,
+            {limits.ResourceType.VOLUME: 1, limits.ResourceType.PRIMARY_STORAGE: volume.size_gb},
+        )
         volume.state = EXPUNGED
         volume.removed = utcnow()
 

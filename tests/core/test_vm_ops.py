@@ -391,7 +391,7 @@ def test_deploy_validates_key_pairs_and_links_groups_and_a_data_disk(core: CoreH
         assert sorted(v.volume_type for v in volumes) == ["DATADISK", "ROOT"]
         assert [g.name for g in groups_of_vm(session, vm.id)] == ["default"]
     assert vm.vm_group == "web"
-    assert used(core, user.account_id, ResourceType.VOLUME) == 1
+    assert used(core, user.account_id, ResourceType.VOLUME) == 2  # root and data disks
 
 
 # update / user data --------------------------------------------------------------------------

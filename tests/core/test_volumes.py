@@ -63,8 +63,22 @@ def volume_row(core: CoreHarness, uuid: str) -> Volume:
 
 
 def used(core: CoreHarness, ctx, resource: ResourceType) -> int:
+    """The account's count, less what its VMs' root disks hold (these tests follow data
+    volumes; test_root_disks_count_towards_the_volume_limits covers the root disks)."""
     with core.db.read() as session:
-        return session.get_one(ResourceCount, (ctx.account_id, resource.value)).used
+        count = session.get_one(ResourceCount, (ctx.account_id, resource.value)).used
+        roots = session.scalars(
+            sa.select(Volume).where(
+                Volume.account_id == ctx.account_id,
+                Volume.volume_type == "ROOT",
+                Volume.removed.is_(None),
+            )
+        ).all()
+    if resource is ResourceType.VOLUME:
+        return count - len(roots)
+    if resource is ResourceType.PRIMARY_STORAGE:
+        return count - sum(root.size_gb for root in roots)
+    return count
 
 
 def pool_allocated(core: CoreHarness) -> int:
@@ -316,3 +330,21 @@ def test_storage_tags_choose_the_pool(core: CoreHarness) -> None:
     with pytest.raises(InsufficientCapacity):
         attach(core, ctx, exotic, vm_uuid)
     assert volume_row(core, exotic).state == VolumeState.ALLOCATED
+
+
+def test_root_disks_count_towards_the_volume_limits(core: CoreHarness) -> None:
+    ctx = core.new_tenant("root-counter")
+
+    def counted(resource: ResourceType) -> int:
+        with core.db.read() as session:
+            return session.get_one(ResourceCount, (ctx.account_id, resource.value)).used
+
+    vm_uuid = deploy(core, ctx)
+    assert counted(ResourceType.VOLUME) == 1
+    assert counted(ResourceType.PRIMARY_STORAGE) == 2  # the demo template's 2 GiB root disk
+    admin = core.admin_context()
+    with core.db.write() as session:
+        job = vms.destroy_vm(session, admin, vms.get_vm(session, admin, uuid=vm_uuid), expunge=True)
+    assert core.wait(job.uuid).status == SUCCEEDED
+    assert counted(ResourceType.VOLUME) == 0
+    assert counted(ResourceType.PRIMARY_STORAGE) == 0

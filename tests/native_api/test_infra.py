@@ -106,11 +106,11 @@ def test_build_list_and_tear_down_a_zone(cs: CloudStack) -> None:
     assert refused.value.error["errorcode"] == 536
 
     for host_id in built["hostids"].split(","):
-        assert cs.deleteHost(id=host_id, forced=True)["success"] is True
-    assert cs.deleteStoragePool(id=built["poolid"])["success"] is True
-    assert cs.deleteCluster(id=built["clusterid"])["success"] is True
-    assert cs.deletePod(id=built["podid"])["success"] is True
-    assert cs.deleteZone(id=built["zoneid"])["success"] is True
+        assert cs.deleteHost(id=host_id, forced=True)["success"] == "true"
+    assert cs.deleteStoragePool(id=built["poolid"])["success"] == "true"
+    assert cs.deleteCluster(id=built["clusterid"])["success"] == "true"
+    assert cs.deletePod(id=built["podid"])["success"] == "true"
+    assert cs.deleteZone(id=built["zoneid"])["success"] == "true"
     assert built["zoneid"] not in [z["id"] for z in cs.listZones().get("zone", [])]
 
 
@@ -140,7 +140,7 @@ def test_image_stores(cs: CloudStack) -> None:
     assert store["providername"] == "NFS" and store["zoneid"] == built["zoneid"]
     listed = cs.listImageStores(zoneid=built["zoneid"])["imagestore"]
     assert [s["id"] for s in listed] == [store["id"]]
-    assert cs.deleteImageStore(id=store["id"])["success"] is True
+    assert cs.deleteImageStore(id=store["id"])["success"] == "true"
     assert cs.listImageStores(zoneid=built["zoneid"]) == {}
 
 

@@ -60,7 +60,7 @@ def test_service_offering_lifecycle(cs: CloudStack, user: NativeCaller) -> None:
     updated = cs.updateServiceOffering(id=created["id"], name=name + "-x", hosttags="gpu")
     assert updated["serviceoffering"]["name"] == name + "-x"
     assert updated["serviceoffering"]["hosttags"] == "gpu"
-    assert cs.deleteServiceOffering(id=created["id"])["success"] is True
+    assert cs.deleteServiceOffering(id=created["id"])["success"] == "true"
     assert created["id"] not in [
         o["id"] for o in cs.listServiceOfferings().get("serviceoffering", [])
     ]
@@ -181,7 +181,7 @@ def test_disk_offering_lifecycle(cs: CloudStack, user: NativeCaller) -> None:
     updated = cs.updateDiskOffering(id=fixed["id"], displaytext="TEN", tags="nvme")
     assert updated["diskoffering"]["displaytext"] == "TEN"
     assert updated["diskoffering"]["tags"] == "nvme"
-    assert cs.deleteDiskOffering(id=fixed["id"])["success"] is True
+    assert cs.deleteDiskOffering(id=fixed["id"])["success"] == "true"
     with pytest.raises(CloudStackApiException) as gone:
         cs.listDiskOfferings(id=fixed["id"])
     assert gone.value.error["errorcode"] == 431
@@ -228,7 +228,7 @@ def test_network_offerings(cs: CloudStack, user: NativeCaller) -> None:
     with pytest.raises(CloudStackApiException) as in_use:
         cs.deleteNetworkOffering(id=source_nat["id"])
     assert in_use.value.error["errorcode"] == 536
-    assert cs.deleteNetworkOffering(id=created["id"])["success"] is True
+    assert cs.deleteNetworkOffering(id=created["id"])["success"] == "true"
     with pytest.raises(CloudStackApiException) as bad:
         cs.createNetworkOffering(
             name=unique("bad"),

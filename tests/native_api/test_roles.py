@@ -86,7 +86,7 @@ def test_role_rules_gate_commands(admin: NativeCaller, server: ServerProcess) ->
     user_role = admin.call("listRoles", name="User")["role"][0]
     cs_admin.updateAccount(id=account["id"], roleid=user_role["id"])
     assert caller.request("deployVirtualMachine", zoneid=str(uuid.uuid4())).status_code == 431
-    assert cs_admin.deleteRole(id=role["id"])["success"] is True
+    assert cs_admin.deleteRole(id=role["id"])["success"] == "true"
 
 
 def test_roles_are_admin_business(admin: NativeCaller, tenant: NativeCaller) -> None:

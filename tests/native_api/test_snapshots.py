@@ -114,7 +114,7 @@ def test_snapshot_policies(erin: CloudStack, demo: dict[str, str]) -> None:
         )
     assert bad.value.error["errorcode"] == 431
 
-    assert erin.deleteSnapshotPolicies(id=policy["id"]) == {"success": True}
+    assert erin.deleteSnapshotPolicies(id=policy["id"]) == {"success": "true"}
     assert erin.listSnapshotPolicies(volumeid=volume["id"]) == {}
 
 

@@ -30,8 +30,8 @@ def test_generate_and_list_usage(
     client = CloudStack(
         endpoint=server.native_url, key=server.api_key, secret=server.secret_key, fetch_result=True
     )
-    assert client.generateUsageRecords(**window) == {"success": True}
-    assert client.generateUsageRecords(**window) == {"success": True}
+    assert client.generateUsageRecords(**window) == {"success": "true"}
+    assert client.generateUsageRecords(**window) == {"success": "true"}
     records = client.listUsageRecords(account="tenant-a", domainid=_root(admin), **window)
     mine = [r for r in records["usagerecord"] if r.get("virtualmachineid") == started["id"]]
     assert sorted(r["usagetype"] for r in mine) == [1, 2]

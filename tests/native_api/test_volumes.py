@@ -63,7 +63,7 @@ def test_volume_lifecycle_with_cs(alice: CloudStack, demo: dict[str, str]) -> No
 
     detached = alice.detachVolume(id=created["id"])["volume"]
     assert "virtualmachineid" not in detached
-    assert alice.deleteVolume(id=created["id"]) == {"success": True}
+    assert alice.deleteVolume(id=created["id"]) == {"success": "true"}
     assert alice.listVolumes(id=created["id"]) == {}
     alice.destroyVirtualMachine(id=vm["id"])
 
