@@ -117,3 +117,39 @@ def _check_domain_access(session: Session, ctx: CallContext, domain_id: int) -> 
     if ctx.role is Role.USER and domain_id == ctx.domain_id:
         return path
     raise PermissionDenied("The caller does not have access to this domain")
+
+
+def acting_for_account(
+    session: Session, ctx: CallContext, account_name: str, domain_id: int | None
+) -> CallContext:
+    """The context of account `account_name` (in `domain_id`, else the caller's domain) for
+    a caller acting on its behalf: itself, a root admin, or an admin of the account's domain
+    (CloudStack's account+domainid on create commands)."""
+    domain = session.get(Domain, domain_id if domain_id is not None else ctx.domain_id)
+    if domain is None or domain.removed is not None:
+        raise NotFound("domain", domain_id)
+    account = session.scalar(
+        sa.select(Account).where(
+            Account.domain_id == domain.id,
+            Account.name == account_name,
+            Account.removed.is_(None),
+        )
+    )
+    if account is None:
+        raise NotFound("account", account_name)
+    if account.id != ctx.account_id and not (
+        ctx.role is Role.ADMIN
+        or (ctx.role is Role.DOMAIN_ADMIN and domain.path.startswith(ctx.domain_path))
+    ):
+        raise PermissionDenied(f"The caller may not act for account {account_name}")
+    return CallContext(
+        user_id=ctx.user_id,
+        account_id=account.id,
+        domain_id=domain.id,
+        role=Role(account.role),
+        domain_path=domain.path,
+        user_uuid=ctx.user_uuid,
+        account_uuid=account.uuid,
+        account_name=account.name,
+        username=ctx.username,
+    )

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.context import CallContext, Role
+from core.context import CallContext
 from core.db import get_live
-from core.errors import NotFound, PermissionDenied
-from core.identity import Account, Domain
+from core.identity import Domain
 from core.listing import Page
 from core.runtime import Runtime
-from core.visibility import ListScope
+from core.visibility import ListScope, acting_for_account
 
 
 @dataclass
@@ -59,36 +57,10 @@ class Call:
         if not account_name:
             return self.ctx
         domain_uuid = self.params.get("domainid")
-        domain = (
-            get_live(self.session, Domain, "domain", uuid=domain_uuid)
-            if domain_uuid
-            else self.session.get_one(Domain, self.ctx.domain_id)
+        domain_id = (
+            get_live(self.session, Domain, "domain", uuid=domain_uuid).id if domain_uuid else None
         )
-        account = self.session.scalar(
-            sa.select(Account).where(
-                Account.domain_id == domain.id,
-                Account.name == account_name,
-                Account.removed.is_(None),
-            )
-        )
-        if account is None:
-            raise NotFound("account", account_name)
-        if account.id != self.ctx.account_id and not (
-            self.ctx.role is Role.ADMIN
-            or (self.ctx.role is Role.DOMAIN_ADMIN and domain.path.startswith(self.ctx.domain_path))
-        ):
-            raise PermissionDenied(f"The caller may not act for account {account_name}")
-        return CallContext(
-            user_id=self.ctx.user_id,
-            account_id=account.id,
-            domain_id=domain.id,
-            role=Role(account.role),
-            domain_path=domain.path,
-            user_uuid=self.ctx.user_uuid,
-            account_uuid=account.uuid,
-            account_name=account.name,
-            username=self.ctx.username,
-        )
+        return acting_for_account(self.session, self.ctx, account_name, domain_id)
 
     def _project_param(self) -> str | None:
         value = self.params.get("projectid")
