@@ -17,7 +17,8 @@ from core.context import CallContext, Role
 from core.db import Base, IdMixin, new_uuid, utcnow
 from core.errors import Conflict, InvalidParameter, InvalidState, NotFound, PermissionDenied
 from core.events import record_for_caller
-from core.identity import Account, Domain, context_for, create_account, remove_account
+from core.identity import Account, Domain, context_for, create_account
+from core.identity_admin import remove_account
 from core.jobs import AsyncJob, job_handler, submit_job
 
 ACTIVE = "Active"

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core import identity, limits
+from core import identity_admin, limits
 from core.context import CallContext, Role
 from core.identity import Account, Domain, User
 from core.listing import paginate
@@ -242,7 +242,7 @@ KEY_FIELDS = (
     differences="networkdomain is accepted and ignored",
 )
 def create_domain(call: Call) -> Reply:
-    domain = identity.create_domain_for(
+    domain = identity_admin.create_domain_for(
         call.session, call.ctx, name=call.get("name"), parent_uuid=call.get("parentdomainid")
     )
     return Reply(obj=domain_view(call.session, domain))
@@ -262,9 +262,9 @@ def create_domain(call: Call) -> Reply:
     response_fields=DOMAIN_FIELDS,
 )
 def update_domain(call: Call) -> Reply:
-    domain = identity.managed_domain(call.session, call.ctx, call.get("id"))
+    domain = identity_admin.managed_domain(call.session, call.ctx, call.get("id"))
     if call.get("name"):
-        identity.update_domain(call.session, call.ctx, domain, name=call.get("name"))
+        identity_admin.update_domain(call.session, call.ctx, domain, name=call.get("name"))
     return Reply(obj=domain_view(call.session, domain))
 
 
@@ -286,8 +286,8 @@ def update_domain(call: Call) -> Reply:
     job_command_class=DOMAIN_COMMANDS + "DeleteDomainCmd",
 )
 def delete_domain(call: Call) -> Reply:
-    domain = identity.managed_domain(call.session, call.ctx, call.get("id"))
-    job = identity.delete_domain(
+    domain = identity_admin.managed_domain(call.session, call.ctx, call.get("id"))
+    job = identity_admin.delete_domain(
         call.session, call.ctx, domain, cleanup=bool(call.get("cleanup", False))
     )
     return Reply(job_uuid=job.uuid)
@@ -314,7 +314,7 @@ def delete_domain(call: Call) -> Reply:
     response_fields=DOMAIN_FIELDS,
 )
 def list_domains(call: Call) -> Reply:
-    query = identity.list_domains(
+    query = identity_admin.list_domains(
         call.session,
         call.ctx,
         uuid=call.get("id"),
@@ -348,9 +348,9 @@ def list_domains(call: Call) -> Reply:
     response_fields=DOMAIN_FIELDS,
 )
 def list_domain_children(call: Call) -> Reply:
-    domain = identity.managed_domain(call.session, call.ctx, call.get("id"))
+    domain = identity_admin.managed_domain(call.session, call.ctx, call.get("id"))
     recursive = bool(call.get("isrecursive", False) or call.get("listall", False))
-    children = identity.children_of(call.session, domain, recursive=recursive)
+    children = identity_admin.children_of(call.session, domain, recursive=recursive)
     views = [
         domain_view(call.session, child)
         for child in children
@@ -366,14 +366,14 @@ def list_domain_children(call: Call) -> Reply:
 def _account_ref(call: Call) -> Account:
     """An account by `id`, or by `account` + `domainid` (CloudStack's two ways)."""
     if call.get("id"):
-        return identity.visible_account(call.session, call.ctx, call.get("id"))
+        return identity_admin.visible_account(call.session, call.ctx, call.get("id"))
     name = call.get("account")
     if not name:
         from core.errors import InvalidParameter
 
         raise InvalidParameter("Either id or account and domainid are required", parameter="id")
-    domain = identity.managed_domain(call.session, call.ctx, call.get("domainid"))
-    return identity.account_by_name(call.session, call.ctx, name, domain)
+    domain = identity_admin.managed_domain(call.session, call.ctx, call.get("domainid"))
+    return identity_admin.account_by_name(call.session, call.ctx, name, domain)
 
 
 ACCOUNT_REF = (
@@ -430,7 +430,7 @@ def create_account(call: Call) -> Reply:
         from core.errors import InvalidParameter
 
         raise InvalidParameter("Invalid account type", parameter="accounttype")
-    account, _ = identity.create_account_for(
+    account, _ = identity_admin.create_account_for(
         call.session,
         call.ctx,
         name=call.get("account"),
@@ -463,7 +463,7 @@ def create_account(call: Call) -> Reply:
 )
 def update_account(call: Call) -> Reply:
     account = _account_ref(call)
-    identity.update_account(
+    identity_admin.update_account(
         call.session, call.ctx, account, new_name=call.get("newname"), role_uuid=call.get("roleid")
     )
     return Reply(obj=account_view(call.session, account))
@@ -479,8 +479,8 @@ def update_account(call: Call) -> Reply:
     job_command_class=ACCOUNT_COMMANDS + "DeleteAccountCmd",
 )
 def delete_account(call: Call) -> Reply:
-    account = identity.visible_account(call.session, call.ctx, call.get("id"))
-    return Reply(job_uuid=identity.delete_account(call.session, call.ctx, account).uuid)
+    account = identity_admin.visible_account(call.session, call.ctx, call.get("id"))
+    return Reply(job_uuid=identity_admin.delete_account(call.session, call.ctx, account).uuid)
 
 
 @command(
@@ -503,7 +503,9 @@ def delete_account(call: Call) -> Reply:
 )
 def disable_account(call: Call) -> Reply:
     account = _account_ref(call)
-    job = identity.disable_account(call.session, call.ctx, account, lock=bool(call.get("lock")))
+    job = identity_admin.disable_account(
+        call.session, call.ctx, account, lock=bool(call.get("lock"))
+    )
     return Reply(job_uuid=job.uuid, instance_uuid=account.uuid)
 
 
@@ -517,7 +519,7 @@ def disable_account(call: Call) -> Reply:
     response_fields=ACCOUNT_FIELDS,
 )
 def enable_account(call: Call) -> Reply:
-    account = identity.enable_account(call.session, call.ctx, _account_ref(call))
+    account = identity_admin.enable_account(call.session, call.ctx, _account_ref(call))
     return Reply(obj=account_view(call.session, account))
 
 
@@ -540,18 +542,18 @@ def enable_account(call: Call) -> Reply:
     response_fields=ACCOUNT_FIELDS,
 )
 def lock_account(call: Call) -> Reply:
-    account = identity.lock_account(call.session, call.ctx, _account_ref(call))
+    account = identity_admin.lock_account(call.session, call.ctx, _account_ref(call))
     return Reply(obj=account_view(call.session, account))
 
 
 def _accounts_query(call: Call, *, for_users: bool = False) -> sa.Select[Any]:
     domain = (
-        identity.managed_domain(call.session, call.ctx, call.get("domainid"))
+        identity_admin.managed_domain(call.session, call.ctx, call.get("domainid"))
         if call.get("domainid") and call.ctx.role is not Role.USER
         else None
     )
     account_type = call.get("accounttype")
-    return identity.list_accounts(
+    return identity_admin.list_accounts(
         call.session,
         call.ctx,
         domain=domain,
@@ -634,9 +636,9 @@ def list_accounts(call: Call) -> Reply:
     response_fields=USER_FIELDS,
 )
 def create_user(call: Call) -> Reply:
-    domain = identity.managed_domain(call.session, call.ctx, call.get("domainid"))
-    account = identity.account_by_name(call.session, call.ctx, call.get("account"), domain)
-    user = identity.create_user_for(
+    domain = identity_admin.managed_domain(call.session, call.ctx, call.get("domainid"))
+    account = identity_admin.account_by_name(call.session, call.ctx, call.get("account"), domain)
+    user = identity_admin.create_user_for(
         call.session,
         call.ctx,
         account,
@@ -682,8 +684,8 @@ USER_ID = Param("id", "uuid", True, "User id")
     response_fields=USER_FIELDS,
 )
 def update_user(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    identity.update_user(
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    identity_admin.update_user(
         call.session,
         call.ctx,
         user,
@@ -708,8 +710,8 @@ def update_user(call: Call) -> Reply:
     params=(Param("id", "uuid", True, "id of the user to be deleted"),),
 )
 def delete_user(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    identity.delete_user(call.session, call.ctx, user)
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    identity_admin.delete_user(call.session, call.ctx, user)
     return Reply(success=True)
 
 
@@ -724,8 +726,8 @@ def delete_user(call: Call) -> Reply:
     job_command_class=USER_COMMANDS + "DisableUserCmd",
 )
 def disable_user(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    job = identity.disable_user(call.session, call.ctx, user)
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    job = identity_admin.disable_user(call.session, call.ctx, user)
     return Reply(job_uuid=job.uuid, instance_uuid=user.uuid)
 
 
@@ -739,8 +741,10 @@ def disable_user(call: Call) -> Reply:
     response_fields=USER_FIELDS,
 )
 def enable_user(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    return Reply(obj=user_view(call.session, identity.enable_user(call.session, call.ctx, user)))
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    return Reply(
+        obj=user_view(call.session, identity_admin.enable_user(call.session, call.ctx, user))
+    )
 
 
 @command(
@@ -753,8 +757,10 @@ def enable_user(call: Call) -> Reply:
     response_fields=USER_FIELDS,
 )
 def lock_user(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    return Reply(obj=user_view(call.session, identity.lock_user(call.session, call.ctx, user)))
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    return Reply(
+        obj=user_view(call.session, identity_admin.lock_user(call.session, call.ctx, user))
+    )
 
 
 @command(
@@ -777,7 +783,7 @@ def lock_user(call: Call) -> Reply:
     response_fields=USER_FIELDS,
 )
 def list_users(call: Call) -> Reply:
-    query = identity.list_users(
+    query = identity_admin.list_users(
         call.session,
         call.ctx,
         _accounts_query(call, for_users=True),
@@ -800,7 +806,7 @@ def list_users(call: Call) -> Reply:
     response_fields=USER_FIELDS,
 )
 def get_user(call: Call) -> Reply:
-    user = identity.user_by_key_for(call.session, call.ctx, call.get("userapikey"))
+    user = identity_admin.user_by_key_for(call.session, call.ctx, call.get("userapikey"))
     return Reply(obj=user_view(call.session, user))
 
 
@@ -818,8 +824,8 @@ def get_user(call: Call) -> Reply:
     response_fields=KEY_FIELDS,
 )
 def register_user_keys(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    identity.register_user_keys(call.session, call.ctx, user)
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    identity_admin.register_user_keys(call.session, call.ctx, user)
     return Reply(obj={"apikey": user.api_key, "secretkey": user.secret_key})
 
 
@@ -832,6 +838,6 @@ def register_user_keys(call: Call) -> Reply:
     response_fields=KEY_FIELDS,
 )
 def get_user_keys(call: Call) -> Reply:
-    user = identity.visible_user(call.session, call.ctx, call.get("id"))
-    api_key, secret_key = identity.user_keys(call.session, call.ctx, user)
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    api_key, secret_key = identity_admin.user_keys(call.session, call.ctx, user)
     return Reply(obj={"apikey": api_key, "secretkey": secret_key})

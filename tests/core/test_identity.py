@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from core import identity, sessions
+from core import identity, identity_admin, sessions
 from core.context import Role
 from core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied
 from core.events import Event
@@ -23,14 +23,14 @@ from tests.core.conftest import CoreHarness
 
 def _domain(core: CoreHarness, name: str, parent_uuid: str | None = None) -> Domain:
     with core.db.write() as session:
-        return identity.create_domain_for(
+        return identity_admin.create_domain_for(
             session, core.admin_context(), name=name, parent_uuid=parent_uuid
         )
 
 
 def _account(core: CoreHarness, name: str, domain: Domain | None = None, role=Role.USER):
     with core.db.write() as session:
-        return identity.create_account_for(
+        return identity_admin.create_account_for(
             session,
             core.admin_context(),
             name=name,
@@ -47,12 +47,14 @@ def test_domain_rename_moves_the_subtree(core: CoreHarness) -> None:
     mid = _domain(core, "mid", top.uuid)
     leaf = _domain(core, "leaf", mid.uuid)
     with core.db.write() as session:
-        identity.update_domain(session, core.admin_context(), session.merge(top), name="peak")
+        identity_admin.update_domain(session, core.admin_context(), session.merge(top), name="peak")
     with core.db.read() as session:
         assert session.get_one(Domain, leaf.id).path == "/peak/mid/leaf/"
         assert session.get_one(Domain, mid.id).path == "/peak/mid/"
     with core.db.write() as session, pytest.raises(Conflict):
-        identity.create_domain_for(session, core.admin_context(), name="mid", parent_uuid=top.uuid)
+        identity_admin.create_domain_for(
+            session, core.admin_context(), name="mid", parent_uuid=top.uuid
+        )
 
 
 def test_delete_domain_needs_cleanup_when_not_empty(core: CoreHarness) -> None:
@@ -60,12 +62,12 @@ def test_delete_domain_needs_cleanup_when_not_empty(core: CoreHarness) -> None:
     _domain(core, "child", top.uuid)
     account, _ = _account(core, "worker", top)
     with core.db.write() as session:
-        job = identity.delete_domain(
+        job = identity_admin.delete_domain(
             session, core.admin_context(), session.merge(top), cleanup=False
         )
     assert core.wait(job.uuid).status == FAILED
     with core.db.write() as session:
-        job = identity.delete_domain(
+        job = identity_admin.delete_domain(
             session, core.admin_context(), session.merge(top), cleanup=True
         )
     assert core.wait(job.uuid).status == SUCCEEDED
@@ -98,7 +100,7 @@ def test_account_delete_destroys_vms_and_users(core: CoreHarness) -> None:
         )
     core.wait(job.uuid)
     with core.db.write() as session:
-        job = identity.delete_account(session, core.admin_context(), session.merge(account))
+        job = identity_admin.delete_account(session, core.admin_context(), session.merge(account))
     assert core.wait(job.uuid).status == SUCCEEDED
     with core.db.read() as session:
         assert session.get_one(Account, account.id).removed is not None
@@ -129,16 +131,16 @@ def test_disable_and_lock_block_authentication(core: CoreHarness) -> None:
         key = session.merge(user).api_key
     admin = core.admin_context()
     with core.db.write() as session:
-        identity.lock_account(session, admin, session.merge(account))
+        identity_admin.lock_account(session, admin, session.merge(account))
     with core.db.read() as session, pytest.raises(AuthenticationFailed):
         identity.user_by_api_key(session, key)
     with core.db.write() as session:
-        identity.enable_account(session, admin, session.merge(account))
-        identity.lock_user(session, admin, session.merge(user))
+        identity_admin.enable_account(session, admin, session.merge(account))
+        identity_admin.lock_user(session, admin, session.merge(user))
     with core.db.read() as session, pytest.raises(AuthenticationFailed):
         identity.authenticate_password(session, username="flaky", password="pw", domain_path="/")
     with core.db.write() as session:
-        identity.enable_user(session, admin, session.merge(user))
+        identity_admin.enable_user(session, admin, session.merge(user))
     with core.db.read() as session:
         assert identity.user_by_api_key(session, key).id == user.id
 
@@ -152,10 +154,10 @@ def test_domain_admin_manages_only_its_subtree(core: CoreHarness) -> None:
         ctx = identity.context_for(session, session.get_one(User, boss.id))
     with core.db.write() as session:
         with pytest.raises(NotFound):
-            identity.visible_account(session, ctx, outsider.uuid)
-        assert identity.visible_account(session, ctx, insider.uuid).id == insider.id
+            identity_admin.visible_account(session, ctx, outsider.uuid)
+        assert identity_admin.visible_account(session, ctx, insider.uuid).id == insider.id
         with pytest.raises(PermissionDenied):
-            identity.create_account_for(
+            identity_admin.create_account_for(
                 session,
                 ctx,
                 name="root2",
@@ -166,7 +168,7 @@ def test_domain_admin_manages_only_its_subtree(core: CoreHarness) -> None:
                 password="pw",
             )
         listed = session.scalars(
-            identity.list_accounts(session, ctx, domain=None, recursive=False, list_all=True)
+            identity_admin.list_accounts(session, ctx, domain=None, recursive=False, list_all=True)
         ).all()
         assert {a.id for a in listed} == {insider.id, session.merge(boss).account_id}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import identity, roles
+from core import identity, identity_admin, roles
 from core.context import Role
 from core.errors import Conflict, InvalidParameter, PermissionDenied
 from tests.core.conftest import CoreHarness
@@ -47,18 +47,18 @@ def test_roles_in_use_and_default_roles_stay(core: CoreHarness) -> None:
     with core.db.write() as session:
         role = roles.create_role(session, admin, name="custom", type_label="User")
         account = identity.get_account(session, tenant.account_id)
-        identity.update_account(session, admin, account, role_uuid=role.uuid)
+        identity_admin.update_account(session, admin, account, role_uuid=role.uuid)
         with pytest.raises(Conflict):
             roles.delete_role(session, admin, role)
         with pytest.raises(PermissionDenied):
             roles.delete_role(session, admin, roles.default_role(session, Role.USER))
         with pytest.raises(InvalidParameter):
-            identity.update_account(
+            identity_admin.update_account(
                 session, admin, account, role_uuid=roles.default_role(session, Role.ADMIN).uuid
             )
         with pytest.raises(PermissionDenied):
             roles.create_role(session, tenant, name="mine", type_label="Admin")
-        identity.update_account(
+        identity_admin.update_account(
             session, admin, account, role_uuid=roles.default_role(session, Role.USER).uuid
         )
         roles.delete_role(session, admin, role)
