@@ -18,9 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.configuration import get_float
 from core.context import CallContext
-from core.db import Base, IdMixin, utcnow
-from core.errors import InvalidParameter
-from core.listing import Page, paginate
+from core.db import Base, IdMixin, changed_rows, utcnow
+from core.listing import Page, given, paginate, picked
 from core.scheduler import periodic
 from core.visibility import ensure_root_admin
 
@@ -279,22 +278,9 @@ def _selection(
     start: dt.datetime | None,
     end: dt.datetime | None,
 ) -> sa.ColumnElement[bool]:
-    if not uuids and alert_type is None and start is None and end is None:
-        raise InvalidParameter(
-            "either ids, type, startdate or enddate must be specified", parameter="ids"
-        )
-    if start is not None and end is not None and start > end:
-        raise InvalidParameter("startdate must be before enddate", parameter="startdate")
-    clauses: list[sa.ColumnElement[bool]] = [sa.true()]
-    if uuids:
-        clauses.append(Alert.uuid.in_(uuids))
-    if alert_type is not None:
-        clauses.append(Alert.alert_type == alert_type)
-    if start is not None:
-        clauses.append(Alert.created >= start)
-    if end is not None:
-        clauses.append(Alert.created <= end)
-    return sa.and_(*clauses)
+    return sa.and_(
+        sa.true(), *picked(Alert, uuids, given(Alert.alert_type, alert_type), start, end)
+    )
 
 
 def archive_alerts(
@@ -307,13 +293,12 @@ def archive_alerts(
     end: dt.datetime | None = None,
 ) -> int:
     ensure_root_admin(ctx)
-    result = session.execute(
+    return changed_rows(
+        session,
         sa.update(Alert)
         .where(_selection(uuids, alert_type, start, end), Alert.archived.is_(False))
-        .values(archived=True, dedupe_key=None)
-        .execution_options(synchronize_session=False)
+        .values(archived=True, dedupe_key=None),
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def delete_alerts(
@@ -326,9 +311,4 @@ def delete_alerts(
     end: dt.datetime | None = None,
 ) -> int:
     ensure_root_admin(ctx)
-    result = session.execute(
-        sa.delete(Alert)
-        .where(_selection(uuids, alert_type, start, end))
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return changed_rows(session, sa.delete(Alert).where(_selection(uuids, alert_type, start, end)))

@@ -22,6 +22,7 @@ from core.infra import (
     create_pod,
     create_zone,
 )
+from core.installation import ensure_secrets
 from core.offerings import (
     create_disk_offering,
     create_service_offering,
@@ -54,6 +55,7 @@ def bootstrap(
     demo_zone: bool = True,
 ) -> AdminCredentials:
     """Create the base records on an empty database; apply operator-given admin keys."""
+    ensure_secrets(session)
     if session.scalar(sa.select(Domain.id).limit(1)) is not None:
         admin = find_user(session, username="admin")
         if admin_api_key and admin_secret_key and admin.api_key != admin_api_key:

@@ -1,10 +1,11 @@
 """Buckets and their objects: a global namespace of names, each owned by one account.
 
 A bucket row is the truth about who owns a name; its objects live in the object store under
-the owner account's namespace (the account uuid: on Swift, the account `AUTH_<uuid>`). Only
-the owning account — or a root admin — may read or write a bucket; anyone else is refused
-with PermissionDenied. Unlike CloudStack's own resources, a bucket's existence is not hidden
-from other tenants: the namespace is global, so "name taken" tells them anyway.
+the owner account's namespace (the account uuid: on Swift, the account `AUTH_<uuid>`). The
+owning account and root admins use a bucket; others (anonymous callers included) only as its
+ACL grants or its policy allows (`core.bucket_acl.authorize`), else PermissionDenied.
+Unlike CloudStack's own resources, a bucket's existence is not hidden from other tenants:
+the namespace is global, so "name taken" tells them anyway.
 
 Object use cases take a `BucketHandle`, which only `handle_for` (the access check) makes, and
 run outside any database transaction: an upload may last minutes and must not hold one.
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import drivers.objectstore.base as objectstore
+from core import bucket_acl
+from core.bucket_acl import OWNER, POLICY, READ_ACP, WRITE_ACP
 from core.context import CallContext
 from core.db import Base, IdMixin
 from core.errors import (
@@ -47,6 +50,10 @@ from drivers.objectstore.base import (
 __all__ = [
     "BUCKET",
     "OBJECT",
+    "OWNER",
+    "POLICY",
+    "READ_ACP",
+    "WRITE_ACP",
     "Bucket",
     "BucketHandle",
     "BucketNameTaken",
@@ -56,6 +63,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectListing",
     "ObjectSummary",
+    "PreconditionNotMet",
     "RangeNotSatisfiable",
 ]
 
@@ -67,6 +75,12 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # Prefixes and suffixes AWS reserves for its own access points and directory buckets.
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+# Called as hook(session, bucket, namespace, store) before a bucket is deleted, by families that
+# keep more of a bucket than its container (object versions, ...): raise to refuse
+# (ResourceInUse: not empty), or remove what is theirs.
+BUCKET_DELETING_HOOKS: list[Callable[[Session, Bucket, str, ObjectStore], None]] = []
 
 
 class Bucket(IdMixin, Base):
@@ -104,6 +118,15 @@ class RangeNotSatisfiable(InvalidParameter):
         super().__init__(f"Range {byte_range} is not satisfiable", parameter="range")
         self.byte_range = byte_range
         self.size = size
+
+
+class PreconditionNotMet(Conflict):
+    """A conditional request (If-Match, If-None-Match … on the object) did not hold."""
+
+    def __init__(self, key: str, condition: str) -> None:
+        super().__init__(f"The condition {condition} does not hold for {key}")
+        self.key = key
+        self.condition = condition
 
 
 class KeyTooLong(InvalidParameter):
@@ -160,6 +183,8 @@ def create_bucket(
     session: Session, ctx: CallContext, name: str, *, store: ObjectStore, region: str
 ) -> Bucket:
     """A new bucket owned by the caller's account, with its container in the object store."""
+    if bucket_acl.is_anonymous(ctx):
+        raise PermissionDenied("Anonymous users cannot create buckets")
     validate_bucket_name(name)
     existing = session.scalar(sa.select(Bucket).where(Bucket.name == name))
     if existing is not None:
@@ -179,8 +204,10 @@ def create_bucket(
 
 def delete_bucket(session: Session, ctx: CallContext, name: str, *, store: ObjectStore) -> None:
     """Delete an empty bucket (ResourceInUse if it still holds objects)."""
-    bucket = get_bucket_for(session, ctx, name, action=WRITE)
+    bucket = get_bucket_for(session, ctx, name, action=OWNER)
     namespace = session.get_one(Account, bucket.account_id).uuid
+    for hook in BUCKET_DELETING_HOOKS:
+        hook(session, bucket, namespace, store)
     session.delete(bucket)
     session.flush()
     # The row goes in the caller's transaction, so a refused container delete keeps it.
@@ -193,23 +220,42 @@ def delete_bucket(session: Session, ctx: CallContext, name: str, *, store: Objec
 
 def list_buckets(session: Session, ctx: CallContext) -> list[Bucket]:
     """The caller's account's buckets, by name (S3 lists only the caller's own)."""
+    if bucket_acl.is_anonymous(ctx):
+        raise PermissionDenied("Anonymous users cannot list buckets")
     query = sa.select(Bucket).where(Bucket.account_id == ctx.account_id).order_by(Bucket.name)
     return list(session.scalars(query))
 
 
-def get_bucket_for(session: Session, ctx: CallContext, name: str, *, action: str) -> Bucket:
-    """The bucket named `name` if the caller may `action` (read or write) it."""
+def get_bucket_for(
+    session: Session,
+    ctx: CallContext,
+    name: str,
+    *,
+    action: str,
+    key: str | None = None,
+    s3_action: str | None = None,
+) -> Bucket:
+    """The bucket named `name` if the caller may `action` it (READ, WRITE, READ_ACP,
+    WRITE_ACP, OWNER, POLICY; with `key`, READ and the ACP actions are the object's):
+    owner, ACL grants and bucket policy decide, in `bucket_acl.authorize`."""
     bucket = session.scalar(sa.select(Bucket).where(Bucket.name == name))
     if bucket is None:
         raise NotFound(BUCKET, name, f"The specified bucket {name} does not exist")
-    if bucket.account_id != ctx.account_id and not ctx.is_root_admin:
-        raise PermissionDenied(f"Access denied: may not {action} bucket {name}")
+    bucket_acl.authorize(session, ctx, bucket, action, key=key, s3_action=s3_action)
     return bucket
 
 
-def handle_for(session: Session, ctx: CallContext, name: str, *, action: str) -> BucketHandle:
+def handle_for(
+    session: Session,
+    ctx: CallContext,
+    name: str,
+    *,
+    action: str,
+    key: str | None = None,
+    s3_action: str | None = None,
+) -> BucketHandle:
     """What object use cases need, once the caller's access to the bucket is checked."""
-    bucket = get_bucket_for(session, ctx, name, action=action)
+    bucket = get_bucket_for(session, ctx, name, action=action, key=key, s3_action=s3_action)
     owner = session.get_one(Account, bucket.account_id)
     return BucketHandle(
         name=bucket.name,
@@ -232,12 +278,17 @@ def put_object(
     content_type: str | None,
     metadata: Mapping[str, str],
     content_length: int | None,
+    system_metadata: Mapping[str, str] | None = None,
+    only_if_absent: bool = False,
+    only_if_etag: str | None = None,
 ) -> ObjectInfo:
-    """Stream `body` into the object `key`, replacing any previous one atomically."""
+    """Stream `body` into the object `key`, replacing any previous one atomically
+    (PreconditionNotMet when a condition on the key's current object does not hold)."""
     size = len(key.encode("utf-8", "surrogatepass"))
     if size > objectstore.MAX_KEY_BYTES:
         raise KeyTooLong(size)
-    with _driver_errors(bucket.name, key):
+    condition = "If-None-Match" if only_if_absent else "If-Match"
+    with _driver_errors(bucket.name, key, condition=condition):
         return store.put_object(
             bucket.namespace,
             bucket.name,
@@ -246,6 +297,9 @@ def put_object(
             content_type=content_type,
             metadata=metadata,
             content_length=content_length,
+            system_metadata=system_metadata,
+            only_if_absent=only_if_absent,
+            only_if_etag=only_if_etag,
         )
 
 
@@ -298,11 +352,20 @@ def list_objects(
         )
 
 
+def driver_errors(
+    bucket: str, key: str | None = None, *, condition: str = ""
+) -> AbstractContextManager[None]:
+    """The store's errors as the core's, for families that call the store themselves."""
+    return _driver_errors(bucket, key, condition=condition)
+
+
 @contextmanager
-def _driver_errors(bucket: str, key: str | None = None) -> Iterator[None]:
+def _driver_errors(bucket: str, key: str | None = None, *, condition: str = "") -> Iterator[None]:
     """Translate the object store's errors into the core's (the driver's words stop here)."""
     try:
         yield
+    except objectstore.ConditionFailed:
+        raise PreconditionNotMet(key or "", condition) from None
     except objectstore.NoSuchContainer:
         raise NotFound(BUCKET, bucket, f"The specified bucket {bucket} does not exist") from None
     except objectstore.NoSuchObject:

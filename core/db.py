@@ -141,6 +141,13 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def changed_rows(session: Session, statement: Any) -> int:
+    """Run a bulk UPDATE or DELETE and say how many rows it changed. Objects already in the
+    session are not synchronised: callers reload what they go on using."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(result.rowcount)
+
+
 def get_live(
     session: Session,
     model: type[Any],

@@ -72,7 +72,8 @@ def _store(runtime: Any) -> Any:
     return runtime.object_store
 
 
-def _load(session: Session, job: AsyncJob) -> tuple[Template, TemplateZone, Zone]:
+def load_zone_copy(session: Session, job: AsyncJob) -> tuple[Template, TemplateZone, Zone]:
+    """The template, zone copy and zone a zone-copy job (`add_zone_copy`) fills."""
     template = session.get_one(Template, job.instance_id)
     ref = session.scalar(
         sa.select(TemplateZone).where(
@@ -150,12 +151,12 @@ def _stream(response: Any, kind: str, progress: _Progress, hasher: Any) -> Itera
 
 
 @job_handler(
-    "template.download", fail=lambda runtime, job, error: _mark_failed(runtime, job, error)
+    "template.download", fail=lambda runtime, job, error: mark_copy_failed(runtime, job, error)
 )
 def download(runtime: Any, job: AsyncJob) -> dict[str, Any]:
     """Fetch the registered URL into this zone's secondary storage and verify it."""
     with runtime.db.read() as session:
-        template, ref, zone = _load(session, job)
+        template, ref, zone = load_zone_copy(session, job)
         if ref.removed is not None or ref.is_ready:
             return {}
         space = namespace(session)
@@ -207,7 +208,7 @@ def _complete_or_drop(
 
 def _complete(runtime: Any, job: AsyncJob, key: str, size: int, virtual_size: int) -> None:
     with runtime.db.write() as session:
-        template, ref, zone = _load(session, job)
+        template, ref, zone = load_zone_copy(session, job)
         if ref.removed is not None:  # deleted while downloading: drop what was fetched
             runtime.object_store.delete_object(namespace(session), CONTAINER, key)
             return
@@ -223,20 +224,30 @@ def _complete(runtime: Any, job: AsyncJob, key: str, size: int, virtual_size: in
         template.is_ready = True
         template.status = READY
         template.size_bytes = max(template.size_bytes, virtual_size)
-        record_event(
-            session,
-            account_id=template.account_id,
-            domain_id=template.domain_id,
-            user_id=job.user_id,
-            event_type="TEMPLATE.DOWNLOAD.SUCCESS",
-            description=f"{template.kind} {template.name} is ready in zone {zone.name}",
-            resource_type="Iso" if template.is_iso else "Template",
-            resource_uuid=template.uuid,
-        )
+        text = f"{template.kind} {template.name} is ready in zone {zone.name}"
+        _event(session, job, template, "TEMPLATE.DOWNLOAD.SUCCESS", text)
 
 
-def _mark_failed(runtime: Any, job: AsyncJob, error: Exception) -> None:
-    """The zone copy ends in DOWNLOAD_ERROR with the reason as its status."""
+def _event(
+    session: Session, job: AsyncJob, template: Template, event_type: str, text: str, **level: str
+) -> None:
+    """Download events belong to the template's owner (the job may be an admin's copy)."""
+    record_event(
+        session,
+        account_id=template.account_id,
+        domain_id=template.domain_id,
+        user_id=job.user_id,
+        event_type=event_type,
+        description=text,
+        resource_type=template.resource_type,
+        resource_uuid=template.uuid,
+        **level,
+    )
+
+
+def mark_copy_failed(runtime: Any, job: AsyncJob, error: Exception) -> None:
+    """The zone copy ends in DOWNLOAD_ERROR with the reason as its status (every zone-copy
+    job's `fail`)."""
     kind = "ISO" if job.instance_type == "Iso" else "template"
     text = (
         error.message
@@ -244,39 +255,55 @@ def _mark_failed(runtime: Any, job: AsyncJob, error: Exception) -> None:
         else f"Failed to download {kind}: internal error"
     )
     with runtime.db.write() as session:
-        template, ref, _zone = _load(session, job)
+        template, ref, _zone = load_zone_copy(session, job)
         if ref.removed is not None or ref.is_ready:
             return
         ref.download_state = DownloadState.DOWNLOAD_ERROR
         ref.status = text[:1024]
         if not template.is_ready:
             template.status = text[:255]
-        record_event(
-            session,
-            account_id=template.account_id,
-            domain_id=template.domain_id,
-            user_id=job.user_id,
-            event_type="TEMPLATE.DOWNLOAD.FAILED",  # CloudStack uses it for ISOs too
-            description=text,
-            resource_type="Iso" if kind == "ISO" else "Template",
-            resource_uuid=template.uuid,
-            level="ERROR",
-        )
+        # CloudStack uses TEMPLATE.DOWNLOAD.FAILED for ISOs too
+        _event(session, job, template, "TEMPLATE.DOWNLOAD.FAILED", text, level="ERROR")
 
 
-@job_handler("template.copy", fail=lambda runtime, job, error: _mark_failed(runtime, job, error))
+@job_handler("template.copy", fail=mark_copy_failed)
 def copy(runtime: Any, job: AsyncJob) -> dict[str, Any]:
     """Copy another zone's image into this zone's secondary storage."""
     with runtime.db.read() as session:
-        template, ref, zone = _load(session, job)
+        template, ref, zone = load_zone_copy(session, job)
         if ref.removed is not None or ref.is_ready:
             return {}
         source = session.get_one(TemplateZone, job.arguments["source_ref_id"])
         space = namespace(session)
+    copy_object_in(
+        runtime,
+        job,
+        template,
+        zone,
+        (space, CONTAINER, source.install_path),
+        failure=f"Failed to copy {template.kind}",
+        virtual_size=template.size_bytes,
+    )
+    return {}
+
+
+def copy_object_in(
+    runtime: Any,
+    job: AsyncJob,
+    template: Template,
+    zone: Zone,
+    source: tuple[str, str, str],
+    *,
+    failure: str,
+    virtual_size: int | None = None,
+) -> None:
+    """Copy the object (namespace, container, key) into this zone's copy of `template`."""
     store = _store(runtime)
+    with runtime.db.read() as session:
+        space = namespace(session)
     key = image_key(template, zone)
     try:
-        _info, chunks = store.get_object(space, CONTAINER, source.install_path)
+        _info, chunks = store.get_object(*source)
         store.create_container(space, CONTAINER)
         info = store.put_object(
             space,
@@ -289,20 +316,20 @@ def copy(runtime: Any, job: AsyncJob) -> dict[str, Any]:
     except Exception as error:
         if isinstance(error, CloudgateError):
             raise
-        raise OperationFailed(f"Failed to copy {template.kind}: {error}") from None
-    _complete_or_drop(runtime, job, space, key, info.size, template.size_bytes)
-    return {}
+        raise OperationFailed(f"{failure}: {error}") from None
+    size = info.size if virtual_size is None else virtual_size
+    _complete_or_drop(runtime, job, space, key, info.size, size)
 
 
-@job_handler("template.create", fail=lambda runtime, job, error: _mark_failed(runtime, job, error))
+@job_handler("template.create", fail=mark_copy_failed)
 def create_from_volume(runtime: Any, job: AsyncJob) -> dict[str, Any]:
-    """Write the image of a stopped VM's volume (or of a snapshot) to secondary storage.
+    """Write the image of a VM's ROOT volume (or of a snapshot) to secondary storage.
 
     The simulator holds no disk bytes, so the image is a small descriptor of the volume;
     the template's size is the volume's (virtual) size, as CloudStack reports it.
     """
     with runtime.db.read() as session:
-        template, ref, zone = _load(session, job)
+        template, ref, zone = load_zone_copy(session, job)
         if ref.removed is not None or ref.is_ready:
             return {}
         space = namespace(session)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.context import CallContext
-from core.db import Base, IdMixin, utcnow
-from core.errors import InvalidParameter
+from core.db import Base, IdMixin, changed_rows, utcnow
+from core.listing import Page, paginate, picked
 
 
 class Event(IdMixin, Base):
@@ -69,6 +69,14 @@ def record_for_caller(
         description=description,
         **fields,
     )
+
+
+def record_for_job(
+    session: Session, job: Any, event_type: str, description: str, **fields: str
+) -> Event:
+    """An event a job handler records, in the name of the user who submitted the job (a job
+    carries the submitter's user, account and domain ids, as a caller context does)."""
+    return record_for_caller(session, job, event_type, description, **fields)
 
 
 # CloudStack's event type names (com.cloud.event.EventTypes, in its order); listEventTypes
@@ -263,7 +271,6 @@ def list_events(
     page: Any = None,
 ) -> tuple[list[Event], int]:
     """listEvents: the caller's visible events, newest first; archived ones only on request."""
-    from core.listing import Page, paginate
     from core.visibility import scope_filter
 
     query = sa.select(Event).where(
@@ -309,22 +316,9 @@ def _selection(
     start: dt.datetime | None,
     end: dt.datetime | None,
 ) -> sa.ColumnElement[bool]:
-    if not uuids and not event_type and start is None and end is None:
-        raise InvalidParameter(
-            "either ids, type, startdate or enddate must be specified", parameter="ids"
-        )
-    if start is not None and end is not None and start > end:
-        raise InvalidParameter("startdate must be before enddate", parameter="startdate")
-    clauses = [_owned_events(session, ctx), Event.removed.is_(None)]
-    if uuids:
-        clauses.append(Event.uuid.in_(uuids))
-    if event_type:
-        clauses.append(Event.event_type == event_type.upper())
-    if start is not None:
-        clauses.append(Event.created >= start)
-    if end is not None:
-        clauses.append(Event.created <= end)
-    return sa.and_(*clauses)
+    kind = Event.event_type == event_type.upper() if event_type else None
+    chosen = picked(Event, uuids, kind, start, end)
+    return sa.and_(_owned_events(session, ctx), Event.removed.is_(None), *chosen)
 
 
 def archive_events(
@@ -338,13 +332,9 @@ def archive_events(
 ) -> int:
     """archiveEvents: hide the selected events from listEvents (kept, listed with archived)."""
     where = _selection(session, ctx, uuids=uuids, event_type=event_type, start=start, end=end)
-    result = session.execute(
-        sa.update(Event)
-        .where(where, Event.archived.is_(False))
-        .values(archived=True)
-        .execution_options(synchronize_session=False)
+    return changed_rows(
+        session, sa.update(Event).where(where, Event.archived.is_(False)).values(archived=True)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def delete_events(
@@ -358,10 +348,4 @@ def delete_events(
 ) -> int:
     """deleteEvents: mark the selected events removed (CloudStack keeps the rows too)."""
     where = _selection(session, ctx, uuids=uuids, event_type=event_type, start=start, end=end)
-    result = session.execute(
-        sa.update(Event)
-        .where(where)
-        .values(removed=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return changed_rows(session, sa.update(Event).where(where).values(removed=utcnow()))

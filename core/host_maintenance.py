@@ -21,10 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.context import CallContext, Role
+from core.context import CallContext
 from core.db import utcnow
 from core.errors import CloudgateError, InvalidState
-from core.events import record_event, record_for_caller
+from core.events import record_for_caller, record_for_job
 from core.infra import (
     DISABLED,
     ENABLED,
@@ -34,8 +34,9 @@ from core.infra import (
     PREPARE_FOR_MAINTENANCE,
     Host,
 )
-from core.jobs import IN_PROGRESS, AsyncJob, job_handler, submit_job
+from core.jobs import IN_PROGRESS, AsyncJob, job_context, job_handler, submit_job
 from core.runtime import Runtime
+from core.state_machine import StateMachine
 from core.visibility import ensure_root_admin
 from core.vms.migrate import MIGRATE, start_migration
 from core.vms.models import VirtualMachine
@@ -60,50 +61,38 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def _move(session: Session, host: Host, request: str) -> None:
-    target = TRANSITIONS.get((host.resource_state, request))
-    if target is None:
-        raise InvalidState("host", host.uuid, host.resource_state, request)
-    changed = session.execute(
-        sa.update(Host)
-        .where(Host.id == host.id, Host.resource_state == host.resource_state)
-        .values(resource_state=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(host)
-        raise InvalidState("host", host.uuid, host.resource_state, request)
-    host.resource_state = target
+MACHINE = StateMachine("host", str, TRANSITIONS, column="resource_state")
+_move = MACHINE.move
+
+
+def _request(
+    session: Session,
+    ctx: CallContext,
+    host: Host,
+    request: str,
+    job_kind: str,
+    event: tuple[str, str],
+) -> AsyncJob:
+    """Move the host for `request` (root admins only), record `event` (type, text), and
+    queue the job."""
+    ensure_root_admin(ctx)
+    _move(session, host, request)
+    event_type, text = event
+    fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": host.uuid}
+    record_for_caller(session, ctx, event_type, text, **fields)
+    return submit_job(session, ctx, job_kind, instance_type=INSTANCE_TYPE, instance_id=host.id)
 
 
 def prepare_for_maintenance(session: Session, ctx: CallContext, host: Host) -> AsyncJob:
     """prepareHostForMaintenance."""
-    ensure_root_admin(ctx)
-    _move(session, host, "prepare")
-    record_for_caller(
-        session,
-        ctx,
-        "MAINT.PREPARE",
-        f"Preparing host {host.name} for maintenance",
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=host.uuid,
-    )
-    return submit_job(session, ctx, PREPARE, instance_type=INSTANCE_TYPE, instance_id=host.id)
+    event = ("MAINT.PREPARE", f"Preparing host {host.name} for maintenance")
+    return _request(session, ctx, host, "prepare", PREPARE, event)
 
 
 def cancel_maintenance(session: Session, ctx: CallContext, host: Host) -> AsyncJob:
     """cancelHostMaintenance: the host takes VMs again."""
-    ensure_root_admin(ctx)
-    _move(session, host, "cancel")
-    record_for_caller(
-        session,
-        ctx,
-        "MAINT.CANCEL",
-        f"Cancelled maintenance of host {host.name}",
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=host.uuid,
-    )
-    return submit_job(session, ctx, CANCEL, instance_type=INSTANCE_TYPE, instance_id=host.id)
+    event = ("MAINT.CANCEL", f"Cancelled maintenance of host {host.name}")
+    return _request(session, ctx, host, "cancel", CANCEL, event)
 
 
 def reconnect_host(session: Session, ctx: CallContext, host: Host) -> AsyncJob:
@@ -121,30 +110,9 @@ def _load(session: Session, job: AsyncJob) -> Host:
     return session.get_one(Host, job.instance_id, populate_existing=True)
 
 
-def _job_context(session: Session, job: AsyncJob) -> CallContext:
-    from core.identity import Account
-
-    account = session.get_one(Account, job.account_id)
-    return CallContext(
-        user_id=job.user_id,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        role=Role(account.role),
-    )
-
-
 def _event(session: Session, job: AsyncJob, host: Host, text: str, level: str = "INFO") -> None:
-    record_event(
-        session,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        user_id=job.user_id,
-        event_type="MAINT.PREPARE",
-        description=text,
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=host.uuid,
-        level=level,
-    )
+    fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": host.uuid, "level": level}
+    record_for_job(session, job, "MAINT.PREPARE", text, **fields)
 
 
 def _migrations_under_way(session: Session, host_id: int) -> list[str]:
@@ -183,7 +151,7 @@ def _evacuate(runtime: Runtime, job: AsyncJob) -> list[str]:
                 vm = session.get_one(VirtualMachine, vm_id, populate_existing=True)
                 if vm.host_id != job.instance_id:
                     continue
-                start_migration(session, _job_context(session, job), vm)
+                start_migration(session, job_context(session, job), vm)
         except CloudgateError as error:
             stuck.append(f"{vm_id}: {error.message}")
     return stuck

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -132,12 +133,7 @@ def create_account(
     """An account with its first user, as CloudStack's createAccount makes it."""
     if not name or not username:
         raise InvalidParameter("account name and username are required")
-    taken = session.scalar(
-        sa.select(Account.id).where(
-            Account.domain_id == domain.id, Account.name == name, Account.removed.is_(None)
-        )
-    )
-    if taken:
+    if live_account_named(session, domain.id, name) is not None:
         raise Conflict(f"The specified account: {name} already exists")
     if role_id is None:
         from core.roles import default_role
@@ -159,6 +155,15 @@ def create_account(
         lastname=lastname,
     )
     return account, user
+
+
+def live_account_named(session: Session, domain_id: int, name: str) -> Account | None:
+    """The account `name` of a domain (names are unique per domain among live accounts)."""
+    return session.scalar(
+        sa.select(Account).where(
+            Account.domain_id == domain_id, Account.name == name, Account.removed.is_(None)
+        )
+    )
 
 
 def create_user(
@@ -220,6 +225,18 @@ def context_for(session: Session, user: User) -> CallContext:
         account_name=account.name,
         username=user.username,
         role_id=account.role_id,
+    )
+
+
+def owner_context(session: Session, owner: Any) -> CallContext:
+    """The context to act in for work a user left behind (a job, a snapshot policy): its
+    user, account and domain ids, with the account's role as it is now."""
+    account = session.get_one(Account, owner.account_id)
+    return CallContext(
+        user_id=owner.user_id,
+        account_id=owner.account_id,
+        domain_id=owner.domain_id,
+        role=Role(account.role),
     )
 
 

@@ -35,6 +35,7 @@ from core.identity import (
     create_domain,
     create_user,
     hash_password,
+    live_account_named,
     register_keys,
 )
 from core.jobs import AsyncJob, job_handler
@@ -86,11 +87,7 @@ def visible_account(session: Session, ctx: CallContext, uuid: str) -> Account:
 
 
 def account_by_name(session: Session, ctx: CallContext, name: str, domain: Domain) -> Account:
-    account = session.scalar(
-        sa.select(Account).where(
-            Account.domain_id == domain.id, Account.name == name, Account.removed.is_(None)
-        )
-    )
+    account = live_account_named(session, domain.id, name)
     if account is None or not can_access(session, ctx, _Owned(account)):
         raise NotFound("account", name)
     return account
@@ -280,13 +277,7 @@ def update_account(
     _ensure_manager(ctx)
     if new_name and new_name != account.name:
         _ensure_not_builtin(account, "renamed")
-        if session.scalar(
-            sa.select(Account.id).where(
-                Account.domain_id == account.domain_id,
-                Account.name == new_name,
-                Account.removed.is_(None),
-            )
-        ):
+        if live_account_named(session, account.domain_id, new_name) is not None:
             raise Conflict(f"The account {new_name} already exists in this domain")
         account.name = new_name
     if role_uuid:
@@ -635,20 +626,10 @@ def _run_disable_account(runtime: Any, job: AsyncJob) -> dict[str, Any]:
     """lock=false: stop the account's running VMs (each stop is a vm.stop job of its own)."""
     if job.arguments.get("lock"):
         return {}
-    from core.vms import service as vms
-    from core.vms.models import VirtualMachine
+    from core.vms.lifecycle import stop_running_vms
 
     with runtime.db.write() as session:
-        ctx = _job_ctx(session, job)
-        running = session.scalars(
-            sa.select(VirtualMachine).where(
-                VirtualMachine.account_id == job.instance_id,
-                VirtualMachine.state == "Running",
-                VirtualMachine.removed.is_(None),
-            )
-        )
-        for vm in list(running):
-            vms.stop_vm(session, ctx, vm)
+        stop_running_vms(session, _job_ctx(session, job), job.instance_id)
     return {}
 
 

@@ -7,7 +7,7 @@ one conditional UPDATE on the host row, so concurrent deploys cannot over-commit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -31,6 +31,9 @@ IN_MAINTENANCE = (PREPARE_FOR_MAINTENANCE, MAINTENANCE, ERROR_IN_MAINTENANCE)
 SIMULATOR_DEFAULTS = {"cpunumber": 8, "cpuspeed": 2000, "memory": 16 * 1024}  # memory in MiB
 GIB = 1024**3
 MIB = 1024**2
+# Called as hook(session, zone) after a zone is created, by families that give each account
+# something in every zone (e.g. the default network); registered at import.
+ZONE_CREATED_HOOKS: list[Callable[[Session, Any], None]] = []
 
 
 class Zone(IdMixin, Base):
@@ -137,6 +140,8 @@ def create_zone(session: Session, *, name: str, **fields: object) -> Zone:
     zone = Zone(name=name, **fields)
     session.add(zone)
     session.flush()
+    for hook in ZONE_CREATED_HOOKS:
+        hook(session, zone)
     return zone
 
 
@@ -252,6 +257,24 @@ def _count(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
 
 
+def _update_allocatable(
+    session: Session, ctx: CallContext, row: Any, changes: dict[str, Any], event_type: str
+) -> Any:
+    """updateZone / updatePod / updateCluster: the given fields and the allocation state."""
+    changes["allocation_state"] = _allocation_state(changes.get("allocation_state"))
+    _apply(row, changes)
+    kind = type(row).__name__
+    _event(session, ctx, event_type, f"{kind} {row.name} updated", kind, row.uuid)
+    return row
+
+
+def _ensure_empty(kind: str, name: str, holds: Iterable[tuple[str, int]]) -> None:
+    """ResourceInUse naming the first thing a zone, pod or cluster to delete still holds."""
+    for what, count in holds:
+        if count:
+            raise ResourceInUse(f"The {kind} {name} is not deletable because it has {what}")
+
+
 def _vm_count(session: Session, *where: Any) -> int:
     from core.vms.models import VirtualMachine
 
@@ -276,7 +299,6 @@ def add_zone(session: Session, ctx: CallContext, *, name: str, **fields: Any) ->
 
 def update_zone(session: Session, ctx: CallContext, zone: Zone, **changes: Any) -> Zone:
     ensure_root_admin(ctx)
-    changes["allocation_state"] = _allocation_state(changes.get("allocation_state"))
     name = changes.get("name")
     if (
         name
@@ -284,28 +306,26 @@ def update_zone(session: Session, ctx: CallContext, zone: Zone, **changes: Any) 
         and session.scalar(sa.select(Zone.id).where(Zone.name == name, Zone.removed.is_(None)))
     ):
         raise InvalidParameter(f"A zone with name {name} already exists", parameter="name")
-    _apply(zone, changes)
-    _event(session, ctx, "ZONE.EDIT", f"Zone {zone.name} updated", "Zone", zone.uuid)
-    return zone
+    return _update_allocatable(session, ctx, zone, changes, "ZONE.EDIT")
 
 
 def delete_zone(session: Session, ctx: CallContext, zone: Zone) -> None:
     ensure_root_admin(ctx)
-    if _count(session, Pod, Pod.zone_id == zone.id, Pod.removed.is_(None)):
-        raise ResourceInUse(f"The zone {zone.name} is not deletable because it has pods")
-    if _count(session, Host, Host.zone_id == zone.id, Host.removed.is_(None)):
-        raise ResourceInUse(f"The zone {zone.name} is not deletable because it has hosts")
-    if _zone_has_vms(session, zone.id):
-        raise ResourceInUse(f"The zone {zone.name} is not deletable because it has VMs")
+    holds = (
+        ("pods", _count(session, Pod, Pod.zone_id == zone.id, _live(Pod))),
+        ("hosts", _count(session, Host, Host.zone_id == zone.id, _live(Host))),
+        ("VMs", _zone_vm_count(session, zone.id)),
+    )
+    _ensure_empty("zone", zone.name, holds)
     zone.removed = utcnow()
     zone.name = f"{zone.name}-removed-{zone.id}"  # frees the unique name
     _event(session, ctx, "ZONE.DELETE", f"Zone {zone.uuid} deleted", "Zone", zone.uuid)
 
 
-def _zone_has_vms(session: Session, zone_id: int) -> bool:
+def _zone_vm_count(session: Session, zone_id: int) -> int:
     from core.vms.models import VirtualMachine
 
-    return bool(_vm_count(session, VirtualMachine.zone_id == zone_id))
+    return _vm_count(session, VirtualMachine.zone_id == zone_id)
 
 
 # pods
@@ -327,18 +347,16 @@ def add_pod(session: Session, ctx: CallContext, *, zone: Zone, name: str, **fiel
 
 def update_pod(session: Session, ctx: CallContext, pod: Pod, **changes: Any) -> Pod:
     ensure_root_admin(ctx)
-    changes["allocation_state"] = _allocation_state(changes.get("allocation_state"))
-    _apply(pod, changes)
-    _event(session, ctx, "POD.EDIT", f"Pod {pod.name} updated", "Pod", pod.uuid)
-    return pod
+    return _update_allocatable(session, ctx, pod, changes, "POD.EDIT")
 
 
 def delete_pod(session: Session, ctx: CallContext, pod: Pod) -> None:
     ensure_root_admin(ctx)
-    if _count(session, Cluster, Cluster.pod_id == pod.id, Cluster.removed.is_(None)):
-        raise ResourceInUse(f"The pod {pod.name} is not deletable because it has clusters")
-    if _count(session, Host, Host.pod_id == pod.id, Host.removed.is_(None)):
-        raise ResourceInUse(f"The pod {pod.name} is not deletable because it has hosts")
+    holds = (
+        ("clusters", _count(session, Cluster, Cluster.pod_id == pod.id, _live(Cluster))),
+        ("hosts", _count(session, Host, Host.pod_id == pod.id, _live(Host))),
+    )
+    _ensure_empty("pod", pod.name, holds)
     pod.removed = utcnow()
     _event(session, ctx, "POD.DELETE", f"Pod {pod.uuid} deleted", "Pod", pod.uuid)
 
@@ -365,26 +383,17 @@ def add_cluster(
 
 def update_cluster(session: Session, ctx: CallContext, cluster: Cluster, **changes: Any) -> Cluster:
     ensure_root_admin(ctx)
-    changes["allocation_state"] = _allocation_state(changes.get("allocation_state"))
-    _apply(cluster, changes)
-    _event(session, ctx, "CLUSTER.EDIT", f"Cluster {cluster.name} updated", "Cluster", cluster.uuid)
-    return cluster
+    return _update_allocatable(session, ctx, cluster, changes, "CLUSTER.EDIT")
 
 
 def delete_cluster(session: Session, ctx: CallContext, cluster: Cluster) -> None:
     ensure_root_admin(ctx)
-    if _count(session, Host, Host.cluster_id == cluster.id, Host.removed.is_(None)):
-        raise ResourceInUse(f"The cluster {cluster.name} is not deletable because it has hosts")
-    if _count(
-        session,
-        StoragePool,
-        StoragePool.cluster_id == cluster.id,
-        StoragePool.removed.is_(None),
-        StoragePool.scope == "CLUSTER",
-    ):
-        raise ResourceInUse(
-            f"The cluster {cluster.name} is not deletable because it has primary storage"
-        )
+    pools = (StoragePool.cluster_id == cluster.id, StoragePool.scope == "CLUSTER")
+    holds = (
+        ("hosts", _count(session, Host, Host.cluster_id == cluster.id, _live(Host))),
+        ("primary storage", _count(session, StoragePool, *pools, _live(StoragePool))),
+    )
+    _ensure_empty("cluster", cluster.name, holds)
     cluster.removed = utcnow()
     _event(
         session, ctx, "CLUSTER.DELETE", f"Cluster {cluster.uuid} deleted", "Cluster", cluster.uuid

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from core.context import CallContext
 from core.db import Base
 from core.errors import InvalidParameter, InvalidState
-from core.events import record_event
+from core.events import record_for_job
 from core.jobs import AsyncJob, job_handler, submit_job
 from core.templates import ISO, Template, TemplateSpec, ready_in_zone, register_template
 from core.vms.models import VirtualMachine
@@ -87,16 +87,7 @@ def detach_iso(session: Session, ctx: CallContext, vm: VirtualMachine) -> AsyncJ
 
 
 def _event(session: Session, job: AsyncJob, vm: VirtualMachine, kind: str, text: str) -> None:
-    record_event(
-        session,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        user_id=job.user_id,
-        event_type=kind,
-        description=text,
-        resource_type="VirtualMachine",
-        resource_uuid=vm.uuid,
-    )
+    record_for_job(session, job, kind, text, resource_type="VirtualMachine", resource_uuid=vm.uuid)
 
 
 def _nothing(_runtime: Any, _job: AsyncJob, _error: Exception) -> None:

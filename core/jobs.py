@@ -138,6 +138,13 @@ def _wake_engines(session: Session) -> None:
             engine.wake()
 
 
+def job_context(session: Session, job: AsyncJob) -> CallContext:
+    """The context a handler acts in: the submitting user, with its account's role now."""
+    from core.identity import owner_context
+
+    return owner_context(session, job)
+
+
 def get_job(session: Session, ctx: CallContext, uuid: str) -> AsyncJob:
     from core.visibility import can_access
 

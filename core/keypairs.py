@@ -2,7 +2,9 @@
 
 Only the public key is kept. A generated key pair's private key is handed back once by
 `create_keypair` and never stored, as in CloudStack. The fingerprint is CloudStack's: the MD5
-of the decoded public key blob as colon-separated hex.
+of the decoded public key blob as colon-separated hex. A generated RSA key also keeps the SHA-1
+of its DER (PKCS#8) private key, the fingerprint EC2 shows for keys it generated, which cannot
+be computed again once the private key is gone.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.context import CallContext
@@ -22,9 +25,15 @@ from core.db import Base, IdMixin
 from core.errors import InvalidParameter, NotFound
 from core.events import record_for_caller
 from core.listing import Page, paginate
+from core.tags import forget_resource
 from core.visibility import ListScope, ensure_access, scope_filter
 
 RESOURCE_TYPE = "SSHKeyPair"
+KEY_TYPES = ("rsa", "ed25519")
+
+
+class KeyPairNameTaken(InvalidParameter):
+    """The account already has a key pair of that name (431 in CloudStack's API)."""
 
 
 class SSHKeyPair(IdMixin, Base):
@@ -34,6 +43,8 @@ class SSHKeyPair(IdMixin, Base):
     name: Mapped[str] = mapped_column(sa.String(255))
     public_key: Mapped[str] = mapped_column(sa.Text)
     fingerprint: Mapped[str] = mapped_column(sa.String(128))
+    # SHA-1 of the generated RSA private key (DER PKCS#8), colon hex; NULL for imported keys.
+    private_key_sha1: Mapped[str | None] = mapped_column(sa.String(64))
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
     domain_id: Mapped[int] = mapped_column(sa.ForeignKey("domain.id"), index=True)
 
@@ -41,8 +52,12 @@ class SSHKeyPair(IdMixin, Base):
 def fingerprint(public_key: str) -> str:
     """CloudStack's fingerprint of an OpenSSH public key line (MD5 of the key blob)."""
     blob = _key_blob(public_key)
-    digest = hashlib.md5(blob, usedforsecurity=False).hexdigest()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+    return colon_hex(hashlib.md5(blob, usedforsecurity=False).digest())
+
+
+def colon_hex(digest: bytes) -> str:
+    """`ab:cd:…`, the way SSH and EC2 print MD5 and SHA-1 fingerprints."""
+    return ":".join(f"{byte:02x}" for byte in digest)
 
 
 def _key_blob(public_key: str) -> bytes:
@@ -74,14 +89,21 @@ def _ensure_name_free(session: Session, ctx: CallContext, name: str) -> None:
         )
     )
     if taken:
-        raise InvalidParameter(f"A key pair with name '{name}' already exists.", parameter="name")
+        raise KeyPairNameTaken(f"A key pair with name '{name}' already exists.", parameter="name")
 
 
-def _add(session: Session, ctx: CallContext, name: str, public_key: str) -> SSHKeyPair:
+def _add(
+    session: Session,
+    ctx: CallContext,
+    name: str,
+    public_key: str,
+    private_key_sha1: str | None = None,
+) -> SSHKeyPair:
     keypair = SSHKeyPair(
         name=name,
         public_key=public_key,
         fingerprint=fingerprint(public_key),
+        private_key_sha1=private_key_sha1,
         account_id=ctx.account_id,
         domain_id=ctx.domain_id,
     )
@@ -91,13 +113,17 @@ def _add(session: Session, ctx: CallContext, name: str, public_key: str) -> SSHK
 
 
 def register_keypair(
-    session: Session, ctx: CallContext, *, name: str, public_key: str
+    session: Session, ctx: CallContext, *, name: str, public_key: str, unique_key: bool = True
 ) -> SSHKeyPair:
-    """Register an existing OpenSSH public key under `name` for the account in `ctx`."""
+    """Register an existing OpenSSH public key under `name` for the account in `ctx`.
+
+    CloudStack refuses a key the account registered already under another name; EC2 allows it
+    (`unique_key=False`).
+    """
     _ensure_name_free(session, ctx, name)
     line = _normalized_public_key(public_key)
     print_ = fingerprint(line)
-    duplicate = session.scalar(
+    duplicate = unique_key and session.scalar(
         sa.select(SSHKeyPair.name).where(
             SSHKeyPair.account_id == ctx.account_id, SSHKeyPair.fingerprint == print_
         )
@@ -118,21 +144,46 @@ def register_keypair(
     return keypair
 
 
-def create_keypair(session: Session, ctx: CallContext, *, name: str) -> tuple[SSHKeyPair, str]:
-    """Generate an RSA 2048 key pair; the PEM private key is returned, never stored."""
-    _ensure_name_free(session, ctx, name)
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
+def generate_key(key_type: str) -> tuple[str, str, str | None]:
+    """(private key text, OpenSSH public key line, SHA-1 of the DER private key or None).
+
+    RSA 2048 as PEM ("BEGIN RSA PRIVATE KEY"), ed25519 in OpenSSH's own private key format,
+    which is what ssh and EC2 use for ed25519.
+    """
+    if key_type not in KEY_TYPES:
+        raise InvalidParameter(f"Invalid key type {key_type}", parameter="keytype")
+    private: rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    if key_type == "rsa":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        text_format = serialization.PrivateFormat.TraditionalOpenSSL
+        der = private.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        sha1: str | None = colon_hex(hashlib.sha1(der, usedforsecurity=False).digest())
+    else:
+        private = ed25519.Ed25519PrivateKey.generate()
+        text_format = serialization.PrivateFormat.OpenSSH
+        sha1 = None
+    private_text = private.private_bytes(
+        serialization.Encoding.PEM, text_format, serialization.NoEncryption()
     ).decode()
     public_line = (
         private.public_key()
         .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
         .decode()
     )
-    keypair = _add(session, ctx, name, public_line)
+    return private_text, public_line, sha1
+
+
+def create_keypair(
+    session: Session, ctx: CallContext, *, name: str, key_type: str = "rsa"
+) -> tuple[SSHKeyPair, str]:
+    """Generate a key pair (RSA 2048 or ed25519); the private key is returned, never stored."""
+    _ensure_name_free(session, ctx, name)
+    private_text, public_line, sha1 = generate_key(key_type)
+    keypair = _add(session, ctx, name, public_line, sha1)
     record_for_caller(
         session,
         ctx,
@@ -141,7 +192,7 @@ def create_keypair(session: Session, ctx: CallContext, *, name: str) -> tuple[SS
         resource_type=RESOURCE_TYPE,
         resource_uuid=keypair.uuid,
     )
-    return keypair, private_pem
+    return keypair, private_text
 
 
 def get_keypair(session: Session, ctx: CallContext, name: str) -> SSHKeyPair:
@@ -181,6 +232,7 @@ def delete_keypair(session: Session, ctx: CallContext, *, name: str) -> None:
         resource_type=RESOURCE_TYPE,
         resource_uuid=keypair.uuid,
     )
+    forget_resource(session, RESOURCE_TYPE, keypair.id)
     session.delete(keypair)
     session.flush()
 
@@ -194,11 +246,14 @@ def list_keypairs(
     name: str | None = None,
     fingerprint: str | None = None,
     keyword: str | None = None,
+    ids: Sequence[int] | None = None,
     page: Page = Page(),
 ) -> tuple[list[SSHKeyPair], int]:
     query = sa.select(SSHKeyPair).where(
         scope_filter(session, ctx, scope, SSHKeyPair.account_id, SSHKeyPair.domain_id)
     )
+    if ids is not None:
+        query = query.where(SSHKeyPair.id.in_(ids))
     if uuid:
         query = query.where(SSHKeyPair.uuid == uuid)
     if name:

@@ -109,6 +109,14 @@ def effective_limit(session: Session, row: ResourceCount) -> int:
     return get_int(session, ResourceType(row.resource_type).default_setting)
 
 
+def account_limit(session: Session, account_id: int, resource: ResourceType) -> int:
+    """The account's limit for `resource` (-1: unlimited), its own or the setting's default."""
+    row = session.get(ResourceCount, (account_id, resource.value))
+    if row is None:  # a type added after the account was made: the default applies (reads
+        return get_int(session, resource.default_setting)  # never write the missing row)
+    return effective_limit(session, row)
+
+
 def reserve(session: Session, account_id: int, resources: dict[ResourceType, int]) -> None:
     """Count `resources` against the account, or raise LimitExceeded and count nothing."""
     done: dict[ResourceType, int] = {}
@@ -336,7 +344,7 @@ COUNTERS: dict[ResourceType, Any] = {
     ),
     ResourceType.PUBLIC_IP: _count_rows("core.public_ips:PublicIpAddress", state="Allocated"),
     ResourceType.NETWORK: _count_rows("core.networks:Network"),
-    ResourceType.VPC: _count_rows("core.vpcs:Vpc"),
+    ResourceType.VPC: _count_rows("core.networks:Vpc"),
     ResourceType.PROJECT: _count_rows("core.projects:Project"),
 }
 

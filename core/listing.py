@@ -1,7 +1,11 @@
-"""Paging shared by every list use case: one count, one page, stable order."""
+"""What every list use case shares: paging (one count, one page, stable order) and the
+optional filters of a list call written as conditions, so that a family lists its filters
+once instead of an `if … is not None: query = query.where(…)` per filter."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,3 +39,52 @@ def paginate(session: Session, query: sa.Select[Any], page: Page) -> tuple[list[
     if page.size is not None:
         query = query.limit(page.size).offset((page.number - 1) * page.size)
     return list(session.scalars(query)), int(total or 0)
+
+
+Condition = sa.ColumnElement[bool] | None  # None: the filter was not given
+
+
+def given(column: Any, value: object) -> Condition:
+    """`column == value`, or no condition when the filter was not given (None)."""
+    return None if value is None else column == value
+
+
+def among(column: Any, values: Iterable[object] | None) -> Condition:
+    """`column IN values` (ids asked for), or no condition when none were asked for."""
+    return None if values is None else column.in_(values)
+
+
+def keyword_in(keyword: str | None, *columns: Any) -> Condition:
+    """CloudStack's `keyword`: a substring of any of `columns`; empty means no condition."""
+    if not keyword:
+        return None
+    return sa.or_(*(column.like(f"%{keyword}%") for column in columns))
+
+
+def select_where(model: Any, *conditions: Condition) -> sa.Select[Any]:
+    """SELECT `model` WHERE every condition that was given (None ones are skipped)."""
+    return sa.select(model).where(*(c for c in conditions if c is not None))
+
+
+def picked(
+    model: Any,
+    uuids: list[str] | None,
+    kind: Condition,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[sa.ColumnElement[bool]]:
+    """archive/delete of events and alerts: the rows named by id, by type (`kind`) or created
+    in a time window; CloudStack requires at least one of them."""
+    if not uuids and kind is None and start is None and end is None:
+        raise InvalidParameter(
+            "either ids, type, startdate or enddate must be specified", parameter="ids"
+        )
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("startdate must be before enddate", parameter="startdate")
+    conditions = (
+        among(model.uuid, uuids or None),
+        kind,
+        None if start is None else model.created >= start,
+        None if end is None else model.created <= end,
+    )
+    return [condition for condition in conditions if condition is not None]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,7 +28,7 @@ from core.db import Base, IdMixin
 from core.errors import InvalidParameter, NetworkRuleConflict, NotFound
 from core.events import record_for_caller
 from core.jobs import AsyncJob, job_handler, submit_job
-from core.listing import Page, paginate
+from core.listing import Page, given, paginate, select_where
 from core.public_ips import ALLOCATED, FREE, PublicIpAddress
 from core.visibility import ListScope, ensure_access, scope_filter
 from core.vms.models import VirtualMachine
@@ -146,36 +147,61 @@ def _usable_address(session: Session, ctx: CallContext, address: PublicIpAddress
     _purge_stale(session, address)
 
 
-def _overlapping(
-    session: Session,
-    address: PublicIpAddress,
-    purposes: tuple[str, ...],
-    protocol: str,
-    start: int,
-    end: int,
-) -> NetworkRule | None:
-    return session.scalar(
+def _protocol(protocol: str | None, allowed: tuple[str, ...], usage: str = "") -> str:
+    """The protocol in lower case, or InvalidParameter naming the ones the rule allows."""
+    value = (protocol or "").lower()
+    if value not in allowed:
+        choices = " or ".join(allowed) if len(allowed) == 2 else f"one of {', '.join(allowed)}"
+        raise InvalidParameter(
+            f"Invalid protocol {value}{usage}: must be {choices}", parameter="protocol"
+        )
+    return value
+
+
+def _refuse_overlap(
+    session: Session, address: PublicIpAddress, purpose: str, protocol: str, start: int, end: int
+) -> None:
+    """NetworkRuleConflict when a live rule of `purpose` on `address` overlaps start-end."""
+    clash = session.scalar(
         sa.select(NetworkRule).where(
             NetworkRule.ip_address_id == address.id,
-            NetworkRule.purpose.in_(purposes),
+            NetworkRule.purpose == purpose,
             NetworkRule.state != REVOKE,
             NetworkRule.protocol == protocol,
             NetworkRule.start_port <= end,
             NetworkRule.end_port >= start,
         )
     )
-
-
-def _conflict(rule: NetworkRule, start: int, end: int) -> NetworkRuleConflict:
-    return NetworkRuleConflict(
-        f"The range specified, {start}-{end}, conflicts with rule {rule.uuid} which has "
-        f"{rule.start_port}-{rule.end_port}"
-    )
+    if clash is not None:
+        raise NetworkRuleConflict(
+            f"The range specified, {start}-{end}, conflicts with rule {clash.uuid} which has "
+            f"{clash.start_port}-{clash.end_port}"
+        )
 
 
 def _add(
-    session: Session, ctx: CallContext, rule: NetworkRule, address: PublicIpAddress
+    session: Session,
+    ctx: CallContext,
+    address: PublicIpAddress,
+    purpose: str,
+    protocol: str,
+    ports: tuple[int | None, int | None],
+    cidrs: str,
+    **fields: Any,
 ) -> tuple[NetworkRule, AsyncJob]:
+    """Record a rule on `address` (owned as the address is) and queue the job applying it."""
+    rule = NetworkRule(
+        purpose=purpose,
+        ip_address_id=address.id,
+        ip_allocated=address.allocated,
+        protocol=protocol,
+        start_port=ports[0],
+        end_port=ports[1],
+        cidr_list=cidrs,
+        account_id=address.account_id,
+        domain_id=address.domain_id,
+        **fields,
+    )
     session.add(rule)
     session.flush()
     event = "NET.FIREWALLOPEN" if rule.purpose == FIREWALL else "NET.RULEADD"
@@ -215,12 +241,7 @@ def create_firewall_rule(
 ) -> tuple[NetworkRule, AsyncJob]:
     """Open ingress on `address` (NET.FIREWALLOPEN); an identical rule is a conflict."""
     _usable_address(session, ctx, address)
-    protocol = (protocol or "").lower()
-    if protocol not in FIREWALL_PROTOCOLS:
-        raise InvalidParameter(
-            f"Invalid protocol {protocol}: must be one of {', '.join(FIREWALL_PROTOCOLS)}",
-            parameter="protocol",
-        )
+    protocol = _protocol(protocol, FIREWALL_PROTOCOLS)
     cidrs = _cidrs(cidr_list)
     start = end = None
     if protocol in ("tcp", "udp"):
@@ -258,20 +279,17 @@ def create_firewall_rule(
                 else f"There is already a firewall rule for protocol {protocol} "
                 f"on IP {address.address}"
             )
-    rule = NetworkRule(
-        purpose=FIREWALL,
-        ip_address_id=address.id,
-        ip_allocated=address.allocated,
-        protocol=protocol,
-        start_port=start,
-        end_port=end,
+    return _add(
+        session,
+        ctx,
+        address,
+        FIREWALL,
+        protocol,
+        (start, end),
+        cidrs,
         icmp_type=icmp_type,
         icmp_code=icmp_code,
-        cidr_list=cidrs,
-        account_id=address.account_id,
-        domain_id=address.domain_id,
     )
-    return _add(session, ctx, rule, address)
 
 
 def create_port_forwarding_rule(
@@ -290,12 +308,7 @@ def create_port_forwarding_rule(
     """Forward a public port range of `address` to `vm` (NET.RULEADD)."""
     _usable_address(session, ctx, address)
     ensure_access(session, ctx, vm, "virtual machine", vm.uuid)
-    protocol = (protocol or "").lower()
-    if protocol not in FORWARDING_PROTOCOLS:
-        raise InvalidParameter(
-            f"Invalid protocol {protocol} for port forwarding: must be tcp or udp",
-            parameter="protocol",
-        )
+    protocol = _protocol(protocol, FORWARDING_PROTOCOLS, " for port forwarding")
     start, end = _ports(public_port, public_end_port, "public")
     private_start, private_end = _ports(private_port, private_end_port, "private")
     if end - start != private_end - private_start:
@@ -312,24 +325,19 @@ def create_port_forwarding_rule(
         raise NetworkRuleConflict(
             f"Can't create a port forwarding rule on IP {address.address}: it has static NAT"
         )
-    clash = _overlapping(session, address, (PORT_FORWARDING,), protocol, start, end)
-    if clash is not None:
-        raise _conflict(clash, start, end)
-    rule = NetworkRule(
-        purpose=PORT_FORWARDING,
-        ip_address_id=address.id,
-        ip_allocated=address.allocated,
-        protocol=protocol,
-        start_port=start,
-        end_port=end,
+    _refuse_overlap(session, address, PORT_FORWARDING, protocol, start, end)
+    return _add(
+        session,
+        ctx,
+        address,
+        PORT_FORWARDING,
+        protocol,
+        (start, end),
+        _cidrs(cidr_list),
         private_start_port=private_start,
         private_end_port=private_end,
         vm_id=vm.id,
-        cidr_list=_cidrs(cidr_list),
-        account_id=address.account_id,
-        domain_id=address.domain_id,
     )
-    return _add(session, ctx, rule, address)
 
 
 def create_ip_forwarding_rule(
@@ -344,12 +352,7 @@ def create_ip_forwarding_rule(
 ) -> tuple[NetworkRule, AsyncJob]:
     """Open a port range through the static NAT of `address` (NET.RULEADD)."""
     _usable_address(session, ctx, address)
-    protocol = (protocol or "").lower()
-    if protocol not in FORWARDING_PROTOCOLS:
-        raise InvalidParameter(
-            f"Invalid protocol {protocol} for IP forwarding: must be tcp or udp",
-            parameter="protocol",
-        )
+    protocol = _protocol(protocol, FORWARDING_PROTOCOLS, " for IP forwarding")
     start, end = _ports(start_port, end_port, "public")
     if address.vm_id is None:
         raise InvalidParameter(
@@ -364,22 +367,17 @@ def create_ip_forwarding_rule(
         )
     ):
         raise NetworkRuleConflict(f"IP {address.address} already has port forwarding rules")
-    clash = _overlapping(session, address, (STATIC_NAT,), protocol, start, end)
-    if clash is not None:
-        raise _conflict(clash, start, end)
-    rule = NetworkRule(
-        purpose=STATIC_NAT,
-        ip_address_id=address.id,
-        ip_allocated=address.allocated,
-        protocol=protocol,
-        start_port=start,
-        end_port=end,
+    _refuse_overlap(session, address, STATIC_NAT, protocol, start, end)
+    return _add(
+        session,
+        ctx,
+        address,
+        STATIC_NAT,
+        protocol,
+        (start, end),
+        _cidrs(cidr_list),
         vm_id=address.vm_id,
-        cidr_list=_cidrs(cidr_list),
-        account_id=address.account_id,
-        domain_id=address.domain_id,
     )
-    return _add(session, ctx, rule, address)
 
 
 def get_rule(session: Session, ctx: CallContext, purpose: str, uuid: str) -> NetworkRule:
@@ -431,18 +429,15 @@ def list_rules(
     keyword: str | None = None,
     page: Page = Page(),
 ) -> tuple[list[NetworkRule], int]:
-    query = sa.select(NetworkRule).where(
+    query = select_where(
+        NetworkRule,
         _live(purpose),
         scope_filter(session, ctx, scope, NetworkRule.account_id, NetworkRule.domain_id),
+        given(NetworkRule.uuid, uuid or None),
+        given(NetworkRule.ip_address_id, ip_address_id),
+        given(NetworkRule.vm_id, vm_id),
+        NetworkRule.protocol.contains(keyword, autoescape=True) if keyword else None,
     )
-    if uuid:
-        query = query.where(NetworkRule.uuid == uuid)
-    if ip_address_id is not None:
-        query = query.where(NetworkRule.ip_address_id == ip_address_id)
-    if vm_id is not None:
-        query = query.where(NetworkRule.vm_id == vm_id)
-    if keyword:
-        query = query.where(NetworkRule.protocol.contains(keyword, autoescape=True))
     return paginate(session, query.order_by(NetworkRule.id), page)
 
 

@@ -4,7 +4,7 @@ network offerings (the services a guest network gets; records only until network
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -14,6 +14,7 @@ from core.db import Base, IdMixin, get_live, utcnow
 from core.errors import InvalidParameter, ResourceInUse
 from core.events import record_for_caller
 from core.infra import tag_list
+from core.listing import given, keyword_in, select_where
 from core.visibility import ensure_root_admin
 
 ACTIVE = "Active"
@@ -208,18 +209,21 @@ def seed_network_offerings(session: Session) -> None:
 # low-level constructors (bootstrap uses them)
 
 
-def create_service_offering(session: Session, *, name: str, **fields: object) -> ServiceOffering:
-    offering = ServiceOffering(name=name, **fields)
+_O = TypeVar("_O")
+
+
+def _added(session: Session, offering: _O) -> _O:
     session.add(offering)
     session.flush()
     return offering
+
+
+def create_service_offering(session: Session, *, name: str, **fields: object) -> ServiceOffering:
+    return _added(session, ServiceOffering(name=name, **fields))
 
 
 def create_disk_offering(session: Session, *, name: str, **fields: object) -> DiskOffering:
-    offering = DiskOffering(name=name, **fields)
-    session.add(offering)
-    session.flush()
-    return offering
+    return _added(session, DiskOffering(name=name, **fields))
 
 
 # use cases
@@ -327,30 +331,15 @@ def add_service_offering(
 
 def check_custom_sizing(offering: ServiceOffering, cpu: int, memory_mb: int) -> None:
     """A deploy on a customized offering must stay within its ranges (CloudStack: 431)."""
-    if offering.min_cpu_number and cpu < offering.min_cpu_number:
-        raise InvalidParameter(
-            f"Invalid cpu cores value, specify a value between {offering.min_cpu_number} and "
-            f"{offering.max_cpu_number or cpu}",
-            parameter="details",
-        )
-    if offering.max_cpu_number and cpu > offering.max_cpu_number:
-        raise InvalidParameter(
-            f"Invalid cpu cores value, specify a value between {offering.min_cpu_number or 1} "
-            f"and {offering.max_cpu_number}",
-            parameter="details",
-        )
-    if offering.min_memory_mb and memory_mb < offering.min_memory_mb:
-        raise InvalidParameter(
-            f"Invalid memory value, specify a value between {offering.min_memory_mb} and "
-            f"{offering.max_memory_mb or memory_mb}",
-            parameter="details",
-        )
-    if offering.max_memory_mb and memory_mb > offering.max_memory_mb:
-        raise InvalidParameter(
-            f"Invalid memory value, specify a value between {offering.min_memory_mb or 32} and "
-            f"{offering.max_memory_mb}",
-            parameter="details",
-        )
+    for what, value, low, high, floor in (
+        ("cpu cores", cpu, offering.min_cpu_number, offering.max_cpu_number, 1),
+        ("memory", memory_mb, offering.min_memory_mb, offering.max_memory_mb, 32),
+    ):
+        if (low and value < low) or (high and value > high):
+            raise InvalidParameter(
+                f"Invalid {what} value, specify a value between {low or floor} and {high or value}",
+                parameter="details",
+            )
 
 
 def update_offering(session: Session, ctx: CallContext, offering: Any, **changes: Any) -> Any:
@@ -364,9 +353,8 @@ def update_offering(session: Session, ctx: CallContext, offering: Any, **changes
         if name == "state" and value not in (ACTIVE, INACTIVE):
             raise InvalidParameter("state must be Active or Inactive", parameter="state")
         setattr(offering, name, value)
-    kind = "SERVICE" if isinstance(offering, ServiceOffering) else "DISK"
     _event(
-        session, ctx, f"{kind}.OFFERING.EDIT", f"Offering {offering.name} updated", offering.uuid
+        session, ctx, f"{_kind(offering)}.EDIT", f"Offering {offering.name} updated", offering.uuid
     )
     return offering
 
@@ -378,10 +366,18 @@ def delete_offering(session: Session, ctx: CallContext, offering: Any) -> None:
         raise InvalidParameter("A system offering cannot be deleted", parameter="id")
     offering.removed = utcnow()
     offering.state = INACTIVE
-    kind = "SERVICE" if isinstance(offering, ServiceOffering) else "DISK"
     _event(
-        session, ctx, f"{kind}.OFFERING.DELETE", f"Offering {offering.uuid} deleted", offering.uuid
+        session,
+        ctx,
+        f"{_kind(offering)}.DELETE",
+        f"Offering {offering.uuid} deleted",
+        offering.uuid,
     )
+
+
+def _kind(offering: Any) -> str:
+    """How events name the offering: SERVICE.OFFERING or DISK.OFFERING."""
+    return "SERVICE.OFFERING" if isinstance(offering, ServiceOffering) else "DISK.OFFERING"
 
 
 def add_disk_offering(
@@ -467,30 +463,38 @@ def list_service_offerings(
     zone_id: int | None = None,
     active_only: bool = True,
 ) -> list[ServiceOffering]:
-    query = (
-        sa.select(ServiceOffering)
-        .where(
-            ServiceOffering.removed.is_(None),
-            ServiceOffering.is_system.is_(bool(is_system)),
-        )
-        .order_by(ServiceOffering.id)
-    )
-    if offering_id is not None:
-        query = query.where(ServiceOffering.id == offering_id)
-    if name is not None:
-        query = query.where(ServiceOffering.name == name)
-    if keyword:
-        query = query.where(ServiceOffering.name.like(f"%{keyword}%"))
-    if active_only and offering_id is None:
-        query = query.where(ServiceOffering.state == ACTIVE)
-    if domain_id is not None:
-        query = query.where(ServiceOffering.domain_id == domain_id)
-    if zone_id is not None:
-        query = query.where(
-            sa.or_(ServiceOffering.zone_id.is_(None), ServiceOffering.zone_id == zone_id)
-        )
+    system = ServiceOffering.is_system.is_(bool(is_system))
+    filters = (offering_id, name, keyword, domain_id, zone_id, active_only)
+    return _list_offerings(session, ctx, ServiceOffering, *filters, system)
+
+
+def _list_offerings(
+    session: Session,
+    ctx: CallContext | None,
+    model: Any,
+    offering_id: int | None,
+    name: str | None,
+    keyword: str | None,
+    domain_id: int | None,
+    zone_id: int | None,
+    active_only: bool,
+    *conditions: sa.ColumnElement[bool],
+) -> list[Any]:
+    """Live service or disk offerings matching a list command's filters, in id order; a zone
+    sees the offerings of every zone too. Asked for by id, an inactive one is listed as well."""
+    query = select_where(
+        model,
+        model.removed.is_(None),
+        *conditions,
+        given(model.id, offering_id),
+        given(model.name, name),
+        keyword_in(keyword, model.name),
+        model.state == ACTIVE if active_only and offering_id is None else None,
+        given(model.domain_id, domain_id),
+        None if zone_id is None else sa.or_(model.zone_id.is_(None), model.zone_id == zone_id),
+    ).order_by(model.id)
     if ctx is not None:
-        query = _for_caller(session, ctx, ServiceOffering, query)
+        query = _for_caller(session, ctx, model, query)
     return list(session.scalars(query))
 
 
@@ -520,22 +524,8 @@ def list_disk_offerings(
     zone_id: int | None = None,
     active_only: bool = True,
 ) -> list[DiskOffering]:
-    query = sa.select(DiskOffering).where(DiskOffering.removed.is_(None)).order_by(DiskOffering.id)
-    if offering_id is not None:
-        query = query.where(DiskOffering.id == offering_id)
-    if name is not None:
-        query = query.where(DiskOffering.name == name)
-    if keyword:
-        query = query.where(DiskOffering.name.like(f"%{keyword}%"))
-    if active_only and offering_id is None:
-        query = query.where(DiskOffering.state == ACTIVE)
-    if domain_id is not None:
-        query = query.where(DiskOffering.domain_id == domain_id)
-    if zone_id is not None:
-        query = query.where(sa.or_(DiskOffering.zone_id.is_(None), DiskOffering.zone_id == zone_id))
-    if ctx is not None:
-        query = _for_caller(session, ctx, DiskOffering, query)
-    return list(session.scalars(query))
+    filters = (offering_id, name, keyword, domain_id, zone_id, active_only)
+    return _list_offerings(session, ctx, DiskOffering, *filters)
 
 
 def service_offering_by_uuid(session: Session, uuid: str) -> ServiceOffering:
@@ -585,7 +575,7 @@ def add_network_offering(
     network_rate: int | None = None,
     tags: str | None = None,
 ) -> NetworkOffering:
-    """createNetworkOffering (a record: there are no guest networks yet)."""
+    """createNetworkOffering: an offering guest networks (core.networks) can use once enabled."""
     ensure_root_admin(ctx)
     guest_type = {"isolated": "Isolated", "shared": "Shared", "l2": "L2"}.get(guest_ip_type.lower())
     if guest_type is None:
@@ -693,13 +683,13 @@ def list_network_offerings(
     for_vpc: bool | None = None,
     ctx: CallContext | None = None,
 ) -> list[NetworkOffering]:
-    query = sa.select(NetworkOffering).where(NetworkOffering.removed.is_(None))
-    if offering_id is not None:
-        query = query.where(NetworkOffering.id == offering_id)
-    if name is not None:
-        query = query.where(NetworkOffering.name == name)
-    if keyword:
-        query = query.where(NetworkOffering.name.like(f"%{keyword}%"))
+    query = select_where(
+        NetworkOffering,
+        NetworkOffering.removed.is_(None),
+        given(NetworkOffering.id, offering_id),
+        given(NetworkOffering.name, name),
+        keyword_in(keyword, NetworkOffering.name),
+    )
     if guest_ip_type:
         query = query.where(
             NetworkOffering.guest_ip_type == guest_ip_type.capitalize()

@@ -17,7 +17,7 @@ from core.context import CallContext, Role
 from core.db import Base, IdMixin, new_uuid, utcnow
 from core.errors import Conflict, InvalidParameter, InvalidState, NotFound, PermissionDenied
 from core.events import record_for_caller
-from core.identity import Account, Domain, context_for, create_account
+from core.identity import Account, Domain, context_for, create_account, live_account_named
 from core.identity_admin import remove_account
 from core.jobs import AsyncJob, job_handler, submit_job
 
@@ -243,19 +243,21 @@ def _member_row(
     return row
 
 
+def _member_to_be(
+    session: Session, ctx: CallContext, project: Project, account_name: str
+) -> Account:
+    """The account a project admin adds or removes, named in the project's domain."""
+    _ensure_project_admin(session, ctx, project)
+    account = live_account_named(session, project.domain_id, account_name)
+    if account is None:
+        raise NotFound("account", account_name)
+    return account
+
+
 def add_account(
     session: Session, ctx: CallContext, project: Project, account_name: str, *, role: str = REGULAR
 ) -> AsyncJob:
-    _ensure_project_admin(session, ctx, project)
-    account = session.scalar(
-        sa.select(Account).where(
-            Account.name == account_name,
-            Account.domain_id == project.domain_id,
-            Account.removed.is_(None),
-        )
-    )
-    if account is None:
-        raise NotFound("account", account_name)
+    account = _member_to_be(session, ctx, project, account_name)
     if session.scalar(
         sa.select(ProjectAccount.id).where(
             ProjectAccount.project_id == project.id, ProjectAccount.account_id == account.id
@@ -277,16 +279,7 @@ def add_account(
 def remove_member(
     session: Session, ctx: CallContext, project: Project, account_name: str
 ) -> AsyncJob:
-    _ensure_project_admin(session, ctx, project)
-    account = session.scalar(
-        sa.select(Account).where(
-            Account.name == account_name,
-            Account.domain_id == project.domain_id,
-            Account.removed.is_(None),
-        )
-    )
-    if account is None:
-        raise NotFound("account", account_name)
+    account = _member_to_be(session, ctx, project, account_name)
     row = _member_row(session, project, account)
     admins = session.scalar(
         sa.select(sa.func.count(ProjectAccount.id)).where(
@@ -382,21 +375,12 @@ for _kind in (
 
 @job_handler("project.suspend", fail=_nothing_to_undo)
 def _run_suspend(runtime: Any, job: AsyncJob) -> dict[str, Any]:
-    from core.vms import service as vms
-    from core.vms.models import VirtualMachine
+    from core.vms.lifecycle import stop_running_vms
 
     with runtime.db.write() as session:
         project = session.get_one(Project, job.instance_id)
         ctx = context_for(session, session.get_one(_user_model(), job.user_id))
-        running = session.scalars(
-            sa.select(VirtualMachine).where(
-                VirtualMachine.account_id == project.account_id,
-                VirtualMachine.state == "Running",
-                VirtualMachine.removed.is_(None),
-            )
-        )
-        for vm in list(running):
-            vms.stop_vm(session, ctx, vm)
+        stop_running_vms(session, ctx, project.account_id)
     return {}
 
 

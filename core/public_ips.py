@@ -6,8 +6,10 @@ Allocating (`WHERE state = 'Free'`), so two accounts can never get the same addr
 or MariaDB; the job then marks it Allocated. Static NAT maps one allocated address to one VM
 of the same account (unique `vm_id`). Releasing goes Allocated → Releasing → Free.
 
-The EC2 front end maps Elastic IPs onto these use cases: allocate = `associate_ip`, release =
-`disassociate_ip`, associate/disassociate = `enable_static_nat`/`disable_static_nat`.
+The EC2 front end maps Elastic IPs onto these use cases: allocate = `allocate_ip` (the
+synchronous form of `associate_ip`: EC2 has no job to poll, and no network element needs
+programming), release = `disassociate_ip`, associate/disassociate =
+`enable_static_nat`/`disable_static_nat`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import random
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +33,7 @@ from core.jobs import AsyncJob, job_handler, submit_job
 from core.limits import ResourceType
 from core.listing import Page, paginate
 from core.security_groups import NetworkRuleConflict
-from core.tags import delete_tags, tag_filter
+from core.tags import forget_resource, tag_filter
 from core.visibility import ListScope, ensure_access, ensure_root_admin, scope_filter
 from core.vms.models import VirtualMachine
 
@@ -300,10 +303,7 @@ def _claim_free_address(session: Session, ctx: CallContext, zone: Zone) -> Publi
     )
 
 
-def associate_ip(
-    session: Session, ctx: CallContext, *, zone: Zone
-) -> tuple[PublicIpAddress, AsyncJob]:
-    """Acquire a public address of `zone` for the account in `ctx` (counts PUBLIC_IP)."""
+def _acquire(session: Session, ctx: CallContext, zone: Zone) -> PublicIpAddress:
     limits.reserve(session, ctx.account_id, {ResourceType.PUBLIC_IP: 1})
     address = _claim_free_address(session, ctx, zone)
     record_for_caller(
@@ -314,10 +314,31 @@ def associate_ip(
         resource_type=RESOURCE_TYPE,
         resource_uuid=address.uuid,
     )
+    return address
+
+
+def associate_ip(
+    session: Session, ctx: CallContext, *, zone: Zone
+) -> tuple[PublicIpAddress, AsyncJob]:
+    """Acquire a public address of `zone` for the account in `ctx` (counts PUBLIC_IP)."""
+    address = _acquire(session, ctx, zone)
     job = submit_job(
         session, ctx, "ip.associate", instance_type="IpAddress", instance_id=address.id
     )
     return address, job
+
+
+def allocate_ip(session: Session, ctx: CallContext, *, zone: Zone) -> PublicIpAddress:
+    """`associate_ip` finished within the request: the address is Allocated on return."""
+    address = _acquire(session, ctx, zone)
+    session.execute(
+        sa.update(PublicIpAddress)
+        .where(PublicIpAddress.id == address.id, PublicIpAddress.state == ALLOCATING)
+        .values(state=ALLOCATED)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(address)
+    return address
 
 
 def get_public_ip(session: Session, ctx: CallContext, uuid: str) -> PublicIpAddress:
@@ -329,9 +350,16 @@ def get_public_ip(session: Session, ctx: CallContext, uuid: str) -> PublicIpAddr
     return address
 
 
-def disassociate_ip(session: Session, ctx: CallContext, address: PublicIpAddress) -> AsyncJob:
-    """Release an allocated address, disabling its static NAT first."""
+def disassociate_ip(
+    session: Session, ctx: CallContext, address: PublicIpAddress, *, keep_nat: bool = False
+) -> AsyncJob:
+    """Release an allocated address, disabling its static NAT first.
+
+    With `keep_nat` (EC2's rule) an address with static NAT is refused (ResourceInUse) instead.
+    """
     ensure_access(session, ctx, address, "public ip address", address.uuid)
+    if address.vm_id is not None and keep_nat:
+        raise ResourceInUse(f"The IP address {address.address} is mapped to a virtual machine")
     if address.vm_id is not None:
         _clear_static_nat(session, ctx, address)
     moved = session.execute(
@@ -373,7 +401,7 @@ def _free(session: Session, address_id: int) -> None:
     )
     if moved.rowcount == 1 and account_id is not None:  # type: ignore[attr-defined]
         limits.release(session, account_id, {ResourceType.PUBLIC_IP: 1})
-        delete_tags(session, resource_type=RESOURCE_TYPE, resource_id=address_id, tags={})
+        forget_resource(session, RESOURCE_TYPE, address_id)
 
 
 def _finish_associate(runtime: object, job: AsyncJob) -> dict[str, object]:
@@ -512,6 +540,14 @@ def static_nat_of_vm(session: Session, vm_id: int) -> PublicIpAddress | None:
     return session.scalar(sa.select(PublicIpAddress).where(PublicIpAddress.vm_id == vm_id))
 
 
+def static_nats_of_vms(session: Session, vm_ids: list[int]) -> dict[int, PublicIpAddress]:
+    """`static_nat_of_vm` for many VMs in one query (VMs without one are left out)."""
+    if not vm_ids:
+        return {}
+    rows = session.scalars(sa.select(PublicIpAddress).where(PublicIpAddress.vm_id.in_(vm_ids)))
+    return {row.vm_id: row for row in rows if row.vm_id is not None}
+
+
 def release_static_nat_of_vm(session: Session, vm_id: int) -> None:
     """Drop the static NAT of a VM being expunged (the address stays allocated)."""
     session.execute(
@@ -537,6 +573,7 @@ def list_public_ips(
     state: str | None = None,
     keyword: str | None = None,
     tags: list[tuple[str, str | None]] | None = None,
+    ids: Sequence[int] | None = None,
     page: Page = Page(),
 ) -> tuple[list[PublicIpAddress], int]:
     owned = sa.and_(
@@ -556,6 +593,8 @@ def list_public_ips(
         query = sa.select(PublicIpAddress).where(sa.or_(owned, free))
     if uuid:
         query = query.where(PublicIpAddress.uuid == uuid)
+    if ids is not None:
+        query = query.where(PublicIpAddress.id.in_(ids))
     if address:
         query = query.where(PublicIpAddress.address == address)
     if zone_id is not None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from core.db import Database
-from drivers.hypervisor.base import HypervisorDriver
+from core.errors import OperationFailed, ResourceUnavailable
+from drivers.hypervisor.base import HostUnreachable, HypervisorDriver, HypervisorError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -21,3 +24,14 @@ class Runtime:
     msid: str
     object_store: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+
+def driver_call(operation: Callable[[], T]) -> T:
+    """Run a hypervisor driver operation, its errors translated into the core's: an
+    unreachable host is ResourceUnavailable, any other driver failure OperationFailed."""
+    try:
+        return operation()
+    except HostUnreachable as error:
+        raise ResourceUnavailable(error.message) from error
+    except HypervisorError as error:
+        raise OperationFailed(error.message) from error

@@ -20,6 +20,7 @@ from core.context import CallContext, Role
 from core.db import Base, IdMixin, utcnow
 from core.errors import CloudgateError, InvalidParameter, NotFound
 from core.events import record_for_caller
+from core.identity import owner_context
 from core.jobs import AsyncJob, job_handler
 from core.listing import Page, paginate
 from core.runtime import Runtime
@@ -275,18 +276,6 @@ def list_snapshot_policies(
 # the periodic task ----------------------------------------------------------------------------
 
 
-def _owner_context(session: Session, policy: SnapshotPolicy) -> CallContext:
-    from core.identity import Account
-
-    account = session.get_one(Account, policy.account_id)
-    return CallContext(
-        user_id=policy.user_id,
-        account_id=policy.account_id,
-        domain_id=policy.domain_id,
-        role=Role(account.role),
-    )
-
-
 def _claim(session: Session, policy: SnapshotPolicy, now: dt.datetime) -> bool:
     following = next_run_after(policy.interval_type, policy.schedule, policy.timezone, now)
     claimed = session.execute(
@@ -328,7 +317,7 @@ def take_due_snapshots(runtime: Runtime, now: dt.datetime | None = None) -> int:
                     continue
                 create_snapshot(
                     session,
-                    _owner_context(session, policy),
+                    owner_context(session, policy),
                     volume,
                     policy_id=policy.id,
                     interval_type=policy.interval_type,

@@ -16,15 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import limits
-from core.context import CallContext, Role
+from core.context import CallContext
 from core.db import Base, IdMixin, utcnow
 from core.errors import InvalidParameter, InvalidState, NotFound
-from core.events import record_event, record_for_caller
-from core.jobs import AsyncJob, job_handler, submit_job
-from core.listing import Page, paginate
+from core.events import record_for_caller, record_for_job
+from core.jobs import AsyncJob, job_context, job_handler, submit_job
+from core.listing import Page, among, given, keyword_in, paginate
 from core.runtime import Runtime
-from core.tags import tag_filter
-from core.visibility import ListScope, ensure_access, scope_filter
+from core.state_machine import StateMachine
+from core.tags import forget_resource, tag_filter
+from core.visibility import ListScope, ensure_access, owned_rows
 from core.volumes import (
     DATADISK,
     GIB,
@@ -89,14 +90,12 @@ TRANSITIONS: dict[tuple[SnapshotState, SnapshotEvent], SnapshotState] = {
 }
 
 
+MACHINE = StateMachine("Snapshot", SnapshotState, TRANSITIONS)
+
+
 def next_state(state: str, event: SnapshotEvent, *, snapshot: object = "") -> SnapshotState:
     """The state after `event`, or InvalidState when the table has no such transition."""
-    try:
-        return TRANSITIONS[(SnapshotState(state), event)]
-    except (KeyError, ValueError):
-        raise InvalidState(
-            "Snapshot", snapshot, str(state), event.value.removesuffix(" requested")
-        ) from None
+    return MACHINE.next_state(state, event, snapshot)
 
 
 class Snapshot(IdMixin, Base):
@@ -122,18 +121,7 @@ class Snapshot(IdMixin, Base):
         return -(-self.size_bytes // GIB)
 
 
-def _transition(session: Session, snapshot: Snapshot, event: SnapshotEvent) -> None:
-    target = next_state(snapshot.state, event, snapshot=snapshot.uuid)
-    changed = session.execute(
-        sa.update(Snapshot)
-        .where(Snapshot.id == snapshot.id, Snapshot.state == snapshot.state)
-        .values(state=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(snapshot)
-        raise InvalidState("Snapshot", snapshot.uuid, snapshot.state, event.value)
-    snapshot.state = target
+_transition = MACHINE.move
 
 
 def _event(session: Session, ctx: CallContext, event_type: str, text: str, uuid: str) -> None:
@@ -314,31 +302,31 @@ def list_snapshots(
     page: Page = Page(),
 ) -> tuple[list[Snapshot], int]:
     f = snapshot_filter
-    query = sa.select(Snapshot).where(
-        scope_filter(session, ctx, scope, Snapshot.account_id, Snapshot.domain_id),
-        Snapshot.removed.is_(None),
+    query = owned_rows(
+        session,
+        ctx,
+        scope,
+        Snapshot,
+        among(Snapshot.uuid, f.ids),
+        given(Snapshot.name, f.name),
+        keyword_in(f.keyword, Snapshot.name),
+        given(Snapshot.volume_id, f.volume_id),
+        _of_type(f.snapshot_type),
+        given(Snapshot.interval_type, f.interval_type and f.interval_type.upper()),
+        given(Snapshot.zone_id, f.zone_id),
+        tag_filter(TAG_TYPE, Snapshot.id, list(f.tags)) if f.tags else None,
     )
-    if f.ids is not None:
-        query = query.where(Snapshot.uuid.in_(f.ids))
-    if f.name is not None:
-        query = query.where(Snapshot.name == f.name)
-    if f.keyword:
-        query = query.where(Snapshot.name.like(f"%{f.keyword}%"))
-    if f.volume_id is not None:
-        query = query.where(Snapshot.volume_id == f.volume_id)
-    if f.snapshot_type is not None:
-        wanted = f.snapshot_type.upper()
-        if wanted == RECURRING:
-            query = query.where(Snapshot.snapshot_type != MANUAL)
-        else:
-            query = query.where(Snapshot.snapshot_type == wanted)
-    if f.interval_type is not None:
-        query = query.where(Snapshot.interval_type == f.interval_type.upper())
-    if f.zone_id is not None:
-        query = query.where(Snapshot.zone_id == f.zone_id)
-    if f.tags:
-        query = query.where(tag_filter(TAG_TYPE, Snapshot.id, list(f.tags)))
     return paginate(session, query.order_by(Snapshot.id.desc()), page)
+
+
+def _of_type(snapshot_type: str | None) -> sa.ColumnElement[bool] | None:
+    """MANUAL, or RECURRING for every policy-made snapshot (whatever its interval)."""
+    if snapshot_type is None:
+        return None
+    wanted = snapshot_type.upper()
+    if wanted == RECURRING:
+        return Snapshot.snapshot_type != MANUAL
+    return Snapshot.snapshot_type == wanted
 
 
 def backed_up_of_policy(session: Session, policy_id: int) -> list[Snapshot]:
@@ -366,18 +354,6 @@ def _load(session: Session, job: AsyncJob) -> Snapshot:
     return snapshot
 
 
-def _job_context(session: Session, job: AsyncJob) -> CallContext:
-    from core.identity import Account
-
-    account = session.get_one(Account, job.account_id)
-    return CallContext(
-        user_id=job.user_id,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        role=Role(account.role),
-    )
-
-
 def _give_back(session: Session, snapshot: Snapshot) -> None:
     limits.release(
         session,
@@ -396,17 +372,9 @@ def _fail_create(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
         ):
             _transition(session, snapshot, SnapshotEvent.OPERATION_FAILED)
             _give_back(session, snapshot)
-            record_event(
-                session,
-                account_id=job.account_id,
-                domain_id=job.domain_id,
-                user_id=job.user_id,
-                event_type="SNAPSHOT.CREATE",
-                description=f"Error while taking snapshot {snapshot.name}",
-                resource_type=INSTANCE_TYPE,
-                resource_uuid=snapshot.uuid,
-                level="ERROR",
-            )
+            text = f"Error while taking snapshot {snapshot.name}"
+            fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": snapshot.uuid}
+            record_for_job(session, job, "SNAPSHOT.CREATE", text, level="ERROR", **fields)
 
 
 @job_handler("snapshot.create", fail=_fail_create)
@@ -428,7 +396,7 @@ def run_create(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
             snapshot.physical_size_bytes = physical
             _transition(session, snapshot, SnapshotEvent.BACKED_UP)
             if snapshot.policy_id is not None:
-                _trim_policy(session, _job_context(session, job), snapshot.policy_id)
+                _trim_policy(session, job_context(session, job), snapshot.policy_id)
     return {"snapshot_id": snapshot.id}
 
 
@@ -464,6 +432,7 @@ def run_delete(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
             if snapshot.state == SnapshotState.DESTROYING:
                 _transition(session, snapshot, SnapshotEvent.OPERATION_SUCCEEDED)
                 snapshot.removed = utcnow()
+                forget_resource(session, TAG_TYPE, snapshot.id)
                 if job.arguments.get("counted", True):
                     _give_back(session, snapshot)
     return {"snapshot_id": snapshot.id}

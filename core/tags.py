@@ -106,6 +106,12 @@ def delete_tags(
     return int(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
 
+def forget_resource(session: Session, resource_type: str, resource_id: int) -> int:
+    """Remove every tag of a resource that is going away, so that none outlives it (a tag
+    names its resource by internal id only, and a later row must not inherit it)."""
+    return delete_tags(session, resource_type=resource_type, resource_id=resource_id, tags={})
+
+
 def tags_of(
     session: Session, resource_type: str, resource_ids: list[int]
 ) -> dict[int, list[ResourceTag]]:
@@ -249,8 +255,12 @@ def create_tags(
     resource_uuids: list[str],
     tags: dict[str, str],
     customer: str = "",
+    overwrite: bool = False,
 ) -> list[ResourceTag]:
-    """createTags: every resource must be visible to the caller and free of these keys."""
+    """createTags: every resource must be visible to the caller and free of these keys.
+
+    `overwrite` gives EC2's CreateTags semantics instead: an existing key takes the new value.
+    """
     if not tags:
         raise InvalidParameter("At least one tag must be specified", parameter="tags")
     if not resource_uuids:
@@ -271,6 +281,10 @@ def create_tags(
                     ResourceTag.key == key,
                 )
             )
+            if existing is not None and overwrite:
+                existing.value = value
+                written.append(existing)
+                continue
             if existing is not None:
                 raise Conflict(f"tag with key {key} already exists for resource {uuid}")
             tag = ResourceTag(

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.context import CallContext, Role
 from core.errors import NotFound, PermissionDenied
-from core.identity import Account, Domain
+from core.identity import Account, Domain, live_account_named
+from core.listing import select_where
 
 
 class Owned(Protocol):
@@ -106,6 +107,23 @@ def scope_filter(
     return domain_column.in_(sa.select(Domain.id).where(Domain.path.startswith(ctx.domain_path)))
 
 
+def owned_rows(
+    session: Session,
+    ctx: CallContext,
+    scope: ListScope,
+    model: Any,
+    *conditions: sa.ColumnElement[bool] | None,
+) -> sa.Select[Any]:
+    """The live (not removed) rows of an owned `model` the caller may list in `scope`,
+    narrowed by every condition that was given (see `core.listing.given`)."""
+    return select_where(
+        model,
+        scope_filter(session, ctx, scope, model.account_id, model.domain_id),
+        model.removed.is_(None),
+        *conditions,
+    )
+
+
 def _check_domain_access(session: Session, ctx: CallContext, domain_id: int) -> str:
     path = session.scalar(sa.select(Domain.path).where(Domain.id == domain_id))
     if path is None:
@@ -128,13 +146,7 @@ def acting_for_account(
     domain = session.get(Domain, domain_id if domain_id is not None else ctx.domain_id)
     if domain is None or domain.removed is not None:
         raise NotFound("domain", domain_id)
-    account = session.scalar(
-        sa.select(Account).where(
-            Account.domain_id == domain.id,
-            Account.name == account_name,
-            Account.removed.is_(None),
-        )
-    )
+    account = live_account_named(session, domain.id, account_name)
     if account is None:
         raise NotFound("account", account_name)
     if account.id != ctx.account_id and not (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +22,18 @@ from core.configuration import SETTINGS, Setting, get_int
 from core.context import CallContext
 from core.db import Base, IdMixin, get_live, utcnow
 from core.errors import InvalidParameter, InvalidState, NotFound
-from core.events import record_event
+from core.events import record_for_job
 from core.jobs import AsyncJob, job_handler, submit_job
-from core.listing import Page, paginate
+from core.listing import Page, among, given, keyword_in, paginate
 from core.runtime import Runtime
-from core.visibility import ListScope, ensure_access, scope_filter
+from core.state_machine import StateMachine
+from core.visibility import ListScope, ensure_access, owned_rows
 from core.vms import states as vm_states
 from core.vms.models import VirtualMachine
 from core.vms.service import _place, release_placement, transition
 from core.vms.states import VmEvent, VmState
 from core.vms.work import _driver_call, _host_ref
+from drivers.hypervisor.base import HypervisorDriver
 
 INSTANCE_TYPE = "VMSnapshot"
 MAX_SETTING = "vmsnapshot.max"
@@ -101,30 +104,15 @@ class VMSnapshot(IdMixin, Base):
         return self.snapshot_type == DISK_AND_MEMORY
 
 
+MACHINE = StateMachine("VM snapshot", VMSnapshotState, TRANSITIONS)
+_move = MACHINE.move  # a conditional UPDATE: two requests cannot both move one snapshot
+
+
 def next_state(
     state: VMSnapshotState | str, event: VMSnapshotEvent, *, snapshot: object = ""
 ) -> VMSnapshotState:
     """The state after `event`, or InvalidState when the table has no such transition."""
-    try:
-        return TRANSITIONS[(VMSnapshotState(state), event)]
-    except KeyError:
-        operation = event.value.removesuffix(" requested")
-        raise InvalidState("VM snapshot", snapshot, str(state), operation) from None
-
-
-def _move(session: Session, snapshot: VMSnapshot, event: VMSnapshotEvent) -> None:
-    """A conditional UPDATE, so that two requests cannot both move the same snapshot."""
-    target = next_state(snapshot.state, event, snapshot=snapshot.uuid)
-    changed = session.execute(
-        sa.update(VMSnapshot)
-        .where(VMSnapshot.id == snapshot.id, VMSnapshot.state == snapshot.state)
-        .values(state=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(snapshot)
-        raise InvalidState("VM snapshot", snapshot.uuid, snapshot.state, event.value)
-    snapshot.state = target
+    return MACHINE.next_state(state, event, snapshot)
 
 
 def _live_of_vm(session: Session, vm_id: int) -> list[VMSnapshot]:
@@ -256,23 +244,19 @@ def list_vm_snapshots(
     from core.tags import tag_filter
 
     f = snapshot_filter
-    query = sa.select(VMSnapshot).where(
-        scope_filter(session, ctx, scope, VMSnapshot.account_id, VMSnapshot.domain_id),
-        VMSnapshot.removed.is_(None),
+    names = (VMSnapshot.name, VMSnapshot.display_name)
+    query = owned_rows(
+        session,
+        ctx,
+        scope,
+        VMSnapshot,
+        among(VMSnapshot.uuid, f.ids),
+        given(VMSnapshot.vm_id, f.vm_id),
+        given(VMSnapshot.state, f.state or None),
+        sa.or_(*(column == f.name for column in names)) if f.name else None,
+        keyword_in(f.keyword, *names),
+        tag_filter("VMSnapshot", VMSnapshot.id.expression, list(f.tags)) if f.tags else None,
     )
-    if f.ids is not None:
-        query = query.where(VMSnapshot.uuid.in_(f.ids))
-    if f.vm_id is not None:
-        query = query.where(VMSnapshot.vm_id == f.vm_id)
-    if f.state:
-        query = query.where(VMSnapshot.state == f.state)
-    if f.name:
-        query = query.where(sa.or_(VMSnapshot.name == f.name, VMSnapshot.display_name == f.name))
-    if f.keyword:
-        like = f"%{f.keyword}%"
-        query = query.where(sa.or_(VMSnapshot.name.like(like), VMSnapshot.display_name.like(like)))
-    if f.tags:
-        query = query.where(tag_filter("VMSnapshot", VMSnapshot.id.expression, list(f.tags)))
     return paginate(session, query.order_by(VMSnapshot.id), page)
 
 
@@ -298,36 +282,46 @@ def _load(session: Session, job: AsyncJob) -> tuple[VMSnapshot, VirtualMachine]:
 def _event(
     session: Session, job: AsyncJob, snapshot: VMSnapshot, kind: str, text: str, level: str = "INFO"
 ) -> None:
-    record_event(
-        session,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        user_id=job.user_id,
-        event_type=kind,
-        description=text,
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=snapshot.uuid,
-        level=level,
-    )
+    fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": snapshot.uuid, "level": level}
+    record_for_job(session, job, kind, text, **fields)
 
 
 def _result(snapshot: VMSnapshot) -> dict[str, Any]:
     return {"vm_snapshot_id": snapshot.id}
 
 
+def _on_host(
+    session: Session,
+    runtime: Runtime,
+    vm: VirtualMachine,
+    snapshot: VMSnapshot,
+    operation: Callable[[HypervisorDriver], Callable[..., None]],
+    **options: Any,
+) -> Callable[[], None]:
+    """The driver call for `snapshot` on the VM's (last) host, prepared inside the session
+    from plain values and run after it; nothing to do for a VM that never ran on a host."""
+    host = _host_ref(session, vm.host_id or vm.last_host_id)
+    hypervisor, instance_name, snapshot_name = vm.hypervisor, vm.instance_name, snapshot.name
+    if host is None:
+        return lambda: None
+    driver = runtime.hypervisor(hypervisor)
+    return lambda: _driver_call(
+        lambda: operation(driver)(host, instance_name, snapshot_name, **options)
+    )
+
+
+def _failed(session: Session, job: AsyncJob, snapshot: VMSnapshot, kind: str, text: str) -> None:
+    """A failed job leaves the snapshot where the table says, with an ERROR event."""
+    _move(session, snapshot, VMSnapshotEvent.OPERATION_FAILED)
+    _event(session, job, snapshot, kind, text, "ERROR")
+
+
 def _fail_create(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
     with runtime.db.write() as session:
         snapshot, _vm = _load(session, job)
         if snapshot.state in (VMSnapshotState.ALLOCATED, VMSnapshotState.CREATING):
-            _move(session, snapshot, VMSnapshotEvent.OPERATION_FAILED)
-            _event(
-                session,
-                job,
-                snapshot,
-                "VMSNAPSHOT.CREATE",
-                f"Failed to create VM snapshot {snapshot.display_name}: {error}",
-                "ERROR",
-            )
+            text = f"Failed to create VM snapshot {snapshot.display_name}: {error}"
+            _failed(session, job, snapshot, "VMSNAPSHOT.CREATE", text)
 
 
 @job_handler("vmsnapshot.create", fail=_fail_create)
@@ -340,15 +334,15 @@ def run_create(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
             _move(session, snapshot, VMSnapshotEvent.CREATE_REQUESTED)
         if snapshot.state != VMSnapshotState.CREATING:
             raise InvalidState("VM snapshot", snapshot.uuid, snapshot.state, "create")
-        host = _host_ref(session, vm.host_id or vm.last_host_id)
-        names = (vm.hypervisor, vm.instance_name, snapshot.name, snapshot.with_memory)
-    if host is not None:
-        hypervisor, instance_name, snapshot_name, memory = names
-        _driver_call(
-            lambda: runtime.hypervisor(hypervisor).create_vm_snapshot(
-                host, instance_name, snapshot_name, memory=memory
-            )
+        create = _on_host(
+            session,
+            runtime,
+            vm,
+            snapshot,
+            lambda driver: driver.create_vm_snapshot,
+            memory=snapshot.with_memory,
         )
+    create()
     with runtime.db.write() as session:
         snapshot, vm = _load(session, job)
         _move(session, snapshot, VMSnapshotEvent.OPERATION_SUCCEEDED)
@@ -379,20 +373,13 @@ def _fail_revert(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
         snapshot, vm = _load(session, job)
         if snapshot.state != VMSnapshotState.REVERTING:
             return
-        _move(session, snapshot, VMSnapshotEvent.OPERATION_FAILED)
+        text = f"Failed to revert VM {vm.name} to snapshot {snapshot.display_name}: {error}"
+        _failed(session, job, snapshot, "VMSNAPSHOT.REVERTTO", text)
         if vm.state == VmState.STARTING:
             release_placement(session, vm)
             transition(session, vm, VmEvent.OPERATION_FAILED)
         elif vm.state == VmState.STOPPING:
             transition(session, vm, VmEvent.OPERATION_FAILED)
-        _event(
-            session,
-            job,
-            snapshot,
-            "VMSNAPSHOT.REVERTTO",
-            f"Failed to revert VM {vm.name} to snapshot {snapshot.display_name}: {error}",
-            "ERROR",
-        )
 
 
 @job_handler("vmsnapshot.revert", fail=_fail_revert)
@@ -401,15 +388,8 @@ def run_revert(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         snapshot, vm = _load(session, job)
         if snapshot.state != VMSnapshotState.REVERTING:
             return {"vm_id": vm.id}
-        host = _host_ref(session, vm.host_id or vm.last_host_id)
-        names = (vm.hypervisor, vm.instance_name, snapshot.name)
-    if host is not None:
-        hypervisor, instance_name, snapshot_name = names
-        _driver_call(
-            lambda: runtime.hypervisor(hypervisor).revert_vm_snapshot(
-                host, instance_name, snapshot_name
-            )
-        )
+        revert = _on_host(session, runtime, vm, snapshot, lambda d: d.revert_vm_snapshot)
+    revert()
     with runtime.db.write() as session:
         snapshot, vm = _load(session, job)
         if vm.state == VmState.STARTING:
@@ -433,15 +413,8 @@ def _fail_delete(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
     with runtime.db.write() as session:
         snapshot, _vm = _load(session, job)
         if snapshot.state == VMSnapshotState.EXPUNGING and snapshot.removed is None:
-            _move(session, snapshot, VMSnapshotEvent.OPERATION_FAILED)
-            _event(
-                session,
-                job,
-                snapshot,
-                "VMSNAPSHOT.DELETE",
-                f"Failed to delete VM snapshot {snapshot.display_name}: {error}",
-                "ERROR",
-            )
+            text = f"Failed to delete VM snapshot {snapshot.display_name}: {error}"
+            _failed(session, job, snapshot, "VMSNAPSHOT.DELETE", text)
 
 
 @job_handler("vmsnapshot.delete", fail=_fail_delete)
@@ -450,15 +423,8 @@ def run_delete(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         snapshot, vm = _load(session, job)
         if snapshot.removed is not None:
             return _result(snapshot)
-        host = _host_ref(session, vm.host_id or vm.last_host_id)
-        names = (vm.hypervisor, vm.instance_name, snapshot.name)
-    if host is not None:
-        hypervisor, instance_name, snapshot_name = names
-        _driver_call(
-            lambda: runtime.hypervisor(hypervisor).delete_vm_snapshot(
-                host, instance_name, snapshot_name
-            )
-        )
+        delete = _on_host(session, runtime, vm, snapshot, lambda d: d.delete_vm_snapshot)
+    delete()
     with runtime.db.write() as session:
         snapshot, vm = _load(session, job)
         # Children hang from the deleted snapshot's parent; if it was current, so is its parent.

@@ -13,7 +13,7 @@ from core.context import CallContext, Role
 from core.identity import Account, Domain, User
 from core.infra import Host, Zone
 from core.jobs import FAILED, IN_PROGRESS, AsyncJob
-from core.offerings import DiskOffering, ServiceOffering
+from core.offerings import ServiceOffering
 from core.templates import Template
 from core.vms.models import VirtualMachine
 from core.volumes import volumes_of_vm
@@ -26,16 +26,22 @@ GIB = 1024**3
 VM_VIEW_EXTENSIONS: list[Callable[[Session, VirtualMachine, CallContext], dict[str, Any]]] = []
 
 
-def _owner(session: Session, account_id: int) -> dict[str, Any]:
+def owner_fields(session: Session, account_id: int) -> dict[str, Any]:
+    """Who owns a resource, as most CloudStack responses show it."""
     account = session.get_one(Account, account_id)
     domain = session.get_one(Domain, account.domain_id)
     return {
         "account": account.name,
-        "accountid": account.uuid,
         "domainid": domain.uuid,
         "domain": domain.name,
         "domainpath": "ROOT" + domain.path.rstrip("/") if domain.path != "/" else "ROOT",
     }
+
+
+def _owner(session: Session, account_id: int) -> dict[str, Any]:
+    """The owner with the account's id too (VMs, volumes and VM snapshots show it)."""
+    account = session.get_one(Account, account_id)
+    return {"account": account.name, "accountid": account.uuid, **owner_fields(session, account_id)}
 
 
 def zone_view(zone: Zone, ctx: CallContext) -> dict[str, Any]:
@@ -58,83 +64,6 @@ def zone_view(zone: Zone, ctx: CallContext) -> dict[str, Any]:
     if ctx.role is Role.ADMIN:
         view["guestcidraddress"] = zone.guest_cidr
     return view
-
-
-def service_offering_view(offering: ServiceOffering) -> dict[str, Any]:
-    return {
-        "id": offering.uuid,
-        "name": offering.name,
-        "displaytext": offering.display_text,
-        "cpunumber": offering.cpu_number,
-        "cpuspeed": offering.cpu_speed_mhz,
-        "memory": offering.memory_mb,
-        "created": offering.created,
-        "storagetype": offering.storage_type,
-        "provisioningtype": "thin",
-        "offerha": offering.offer_ha,
-        "limitcpuuse": offering.limit_cpu_use,
-        "isvolatile": False,
-        "hosttags": offering.host_tag or None,
-        "issystem": offering.is_system,
-        "defaultuse": False,
-        "iscustomized": offering.is_customized,
-        "cacheMode": "none",
-        "dynamicscalingenabled": True,
-        "diskofferingstrictness": False,
-        "hasannotations": False,
-    }
-
-
-def disk_offering_view(offering: DiskOffering) -> dict[str, Any]:
-    return {
-        "id": offering.uuid,
-        "name": offering.name,
-        "displaytext": offering.display_text,
-        "disksize": offering.disk_size_gb,
-        "created": offering.created,
-        "iscustomized": offering.is_customized,
-        "storagetype": offering.storage_type,
-        "provisioningtype": "thin",
-        "displayoffering": True,
-        "cacheMode": "none",
-        "tags": offering.tags or None,
-        "disksizestrictness": False,
-        "hasannotations": False,
-    }
-
-
-def template_view(session: Session, template: Template) -> dict[str, Any]:
-    zone = session.get(Zone, template.zone_id) if template.zone_id else None
-    return {
-        "id": template.uuid,
-        "name": template.name,
-        "displaytext": template.display_text,
-        "ispublic": template.is_public,
-        "created": template.created,
-        "isready": template.is_ready,
-        "passwordenabled": template.password_enabled,
-        "format": template.format,
-        "isfeatured": template.is_featured,
-        "crossZones": template.zone_id is None,
-        "ostypename": template.os_type,
-        **_owner(session, template.account_id),
-        "zoneid": zone.uuid if zone else None,
-        "zonename": zone.name if zone else None,
-        "status": template.status,
-        "size": template.size_bytes,
-        "templatetype": template.template_type,
-        "hypervisor": template.hypervisor,
-        "isextractable": False,
-        "checksum": template.checksum or None,
-        "sshkeyenabled": False,
-        "isdynamicallyscalable": False,
-        "directdownload": False,
-        "deployasis": False,
-        "requireshvm": True,
-        "bootable": template.bootable,
-        "tags": [],
-        "hasannotations": False,
-    }
 
 
 def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str, Any]:
@@ -174,11 +103,12 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
         "group": vm.vm_group or None,
         "securitygroup": [],
         "affinitygroup": [],
-        "nic": [_nic_view(vm, zone)],
+        "nic": _nic_views(session, vm, zone),
         "tags": [],
         "details": _vm_details(vm, offering),
         "displayvm": True,
         "isdynamicallyscalable": vm.dynamically_scalable,
+        "deleteprotection": vm.disable_api_termination,  # = EC2's disableApiTermination
         "hasannotations": False,
         "sizegb": root.size_bytes // GIB if root else None,
     }
@@ -210,6 +140,39 @@ def _vm_details(vm: VirtualMachine, offering: ServiceOffering) -> dict[str, str]
     if vm.keyboard:
         details["keyboard"] = vm.keyboard
     return details
+
+
+def _nic_views(session: Session, vm: VirtualMachine, zone: Zone) -> list[dict[str, Any]]:
+    """The VM's NICs in guest networks (with the network), else its NIC in the zone's
+    shared guest network."""
+    from core.networks import Network, nics_of_vm
+
+    views = []
+    for nic in nics_of_vm(session, vm.id):
+        network = session.get_one(Network, nic.network_id)
+        views.append(
+            {
+                "id": vm.uuid if nic.is_default else f"{vm.uuid}-{nic.id}",
+                "networkid": network.uuid,
+                "networkname": network.name,
+                "netmask": network.netmask,
+                "gateway": network.gateway,
+                "ipaddress": nic.ip_address,
+                "traffictype": network.traffic_type,
+                "type": network.guest_type,
+                "isdefault": nic.is_default,
+                "macaddress": vm.mac_address,
+                "deviceid": str(len(views)),
+                **({"vpcid": _vpc_uuid(session, network.vpc_id)} if network.vpc_id else {}),
+            }
+        )
+    return views or [_nic_view(vm, zone)]
+
+
+def _vpc_uuid(session: Session, vpc_id: int) -> str:
+    from core.networks import Vpc
+
+    return session.get_one(Vpc, vpc_id).uuid
 
 
 def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:

@@ -6,10 +6,12 @@ network over 68 bits (two 34-bit halves, round function HMAC-SHA256), so ids loo
 collide, and decode back without a lookup table. The resource prefix is part of every round's
 input, so `i-…` and `ami-…` of the same integer share nothing.
 
-The key is per installation: HMAC of the ROOT domain's uuid, which the first start creates at
-random and nothing ever changes (`installation_key`). Keeping it in the database, rather than in
-a setting, means every server of a cluster and every restore of a backup agree on the ids;
-changing the ROOT domain's uuid would change every EC2 id, so it must never be edited.
+The key is per installation: a random secret the first start creates and keeps in the database
+(`core.installation`), never shown by any API, so no user can compute the permutation. Keeping
+it in the database, rather than in a setting, means every server of a cluster and every restore
+of a backup agree on the ids; changing it would change every EC2 id. (Installations older than
+that secret derived the key from the ROOT domain's uuid, which ROOT-domain users can read; the
+migration kept that key for them so that their ids did not change.)
 
 Account numbers use the same construction over 40 bits, cycle-walked into 0 … 10¹²−1.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidParameter
-from core.identity import root_domain
+from core.installation import EC2_ID_KEY, installation_secret
 
 ID_HEX_DIGITS = 17
 _ID_BITS = 68  # 17 hex digits
@@ -36,6 +38,24 @@ _ACCOUNT_SPACE = 10**12
 INSTANCE = "i"
 IMAGE = "ami"
 RESERVATION = "r"
+VOLUME = "vol"
+SNAPSHOT = "snap"
+SECURITY_GROUP = "sg"
+SECURITY_GROUP_RULE = "sgr"
+KEY_PAIR = "key"
+ALLOCATION = "eipalloc"  # an Elastic IP (a core public IP)
+ASSOCIATION = "eipassoc"  # its static NAT to an instance
+VPC = "vpc"
+SUBNET = "subnet"
+NETWORK_INTERFACE = "eni"  # a VM's NIC in a subnet
+NETWORK_INTERFACE_ATTACHMENT = "eni-attach"  # that NIC's attachment (the same NIC row)
+# A VPC's implied network resources, each encoding the core VPC's id (one of each per VPC).
+ROUTE_TABLE = "rtb"  # its main route table
+ROUTE_TABLE_ASSOCIATION = "rtbassoc"  # the main table's association with the VPC
+INTERNET_GATEWAY = "igw"  # its attached internet gateway
+NETWORK_ACL = "acl"  # its default network ACL
+NETWORK_ACL_ASSOCIATION = "aclassoc"  # that ACL's association with a subnet (its network's id)
+DHCP_OPTIONS = "dopt"  # an account's one DHCP options set (encodes the core account's id)
 
 
 class MalformedId(InvalidParameter):
@@ -48,8 +68,8 @@ class MalformedId(InvalidParameter):
 
 
 def installation_key(session: Session) -> bytes:
-    """The id key of this installation, derived from the ROOT domain's uuid."""
-    return hmac.new(b"cloudgate/ec2-ids/v1", root_domain(session).uuid.encode(), "sha256").digest()
+    """The id key of this installation (its secret, made at first start)."""
+    return installation_secret(session, EC2_ID_KEY)
 
 
 @dataclass(frozen=True)

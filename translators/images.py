@@ -13,11 +13,12 @@ from typing import Any
 
 from core.context import SYSTEM_CONTEXT, CallContext
 from core.errors import InvalidParameter, NotFound
-from core.templates import Template
+from core.templates import READY, Template
 from translators.ids import IMAGE, IdCodec
 
 AMAZON = "amazon"
 ROOT_DEVICE = "/dev/sda1"
+S3_SCHEME = "s3://"  # the url of a template registered from an object (core.template_sources)
 GIB = 1024**3
 
 
@@ -46,15 +47,31 @@ def _creation_date(template: Template) -> str:
     return template.created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def image(codec: IdCodec, template: Template) -> dict[str, Any]:
+def image_state(template: Template) -> str:
+    """available once a zone holds it; failed when its only copies failed; else pending."""
+    if template.is_ready:
+        return "available"
+    return "failed" if template.status and template.status != READY else "pending"
+
+
+def _location(template: Template, owner: str) -> str:
+    if template.url.startswith(S3_SCHEME):
+        return template.url.removeprefix(S3_SCHEME)
+    return f"{owner_alias(template) or owner}/{template.name}"
+
+
+def image(
+    codec: IdCodec, template: Template, tags: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     """DescribeImages' Image for one template."""
     windows = "windows" in template.os_type.lower()
     owner = codec.account_number(template.account_id)
     size_gib = max(1, math.ceil(template.size_bytes / GIB)) if template.size_bytes else 1
+    state = image_state(template)
     view: dict[str, Any] = {
         "ImageId": image_id(codec, template),
-        "ImageLocation": f"{owner_alias(template) or owner}/{template.name}",
-        "State": "available" if template.is_ready else "pending",
+        "ImageLocation": _location(template, owner),
+        "State": state,
         "OwnerId": owner,
         "CreationDate": _creation_date(template),
         "Public": template.is_public,
@@ -67,6 +84,8 @@ def image(codec: IdCodec, template: Template) -> dict[str, Any]:
         "VirtualizationType": "hvm",
         "Hypervisor": "xen",
         "EnaSupport": False,
+        "BootMode": "legacy-bios",  # as every instance type's SupportedBootModes
+        "ProductCodes": [],  # no AWS Marketplace here
         "PlatformDetails": "Windows" if windows else "Linux/UNIX",
         "UsageOperation": "RunInstances:0002" if windows else "RunInstances",
         "BlockDeviceMappings": [
@@ -80,8 +99,10 @@ def image(codec: IdCodec, template: Template) -> dict[str, Any]:
                 },
             }
         ],
-        "Tags": [],
+        "Tags": tags or [],
     }
+    if state == "failed":
+        view["StateReason"] = {"Code": "Client.InvalidImage", "Message": template.status}
     if windows:
         view["Platform"] = "windows"
     alias = owner_alias(template)
@@ -106,4 +127,29 @@ def owner_predicate(
             checks.append(lambda t, number=owner: codec.account_number(t.account_id) == number)
         else:
             raise InvalidParameter(f"Invalid value '{owner}' for Owner", parameter="Owner")
+    return lambda template: any(check(template) for check in checks)
+
+
+def executable_predicate(
+    codec: IdCodec, ctx: CallContext, users: Sequence[str], shared: dict[int, list[int]]
+) -> Callable[[Template], bool]:
+    """DescribeImages' `ExecutableUsers`: images with explicit launch permission (OR).
+
+    "all" finds public images; "self" (or the caller's own number) images shared with the
+    caller; another account number the images shared with that account.
+    """
+    own = codec.account_number(ctx.account_id)
+    checks: list[Callable[[Template], bool]] = []
+    for user in users:
+        if user == "all":
+            checks.append(lambda t: t.is_public)
+            continue
+        if user == "self":
+            user = own
+        if not (user.isdigit() and len(user) == 12):
+            raise InvalidParameter(
+                f"Invalid value '{user}' for ExecutableBy", parameter="ExecutableBy"
+            )
+        account_id = codec.account_id(user)
+        checks.append(lambda t, a=account_id: a is not None and a in shared.get(t.id, ()))
     return lambda template: any(check(template) for check in checks)

@@ -1,11 +1,13 @@
 """EC2 instance types ⇄ service offerings.
 
-A small default table names AWS types after CloudStack's out-of-the-box offerings, so that
-scripts written for AWS (`t2.micro`, boto3's examples) run unchanged. Besides, every offering
-is addressable by a name derived from its own (`Large Instance` → `cg.large-instance`), so
-an operator's offerings are usable without editing any table. An offering's canonical name —
-the one DescribeInstances shows — is the first default-table name mapped to it, else its
-derived name. (Issue 4 makes the table operator-editable.)
+The operator's table (`core.instance_types`, edited with `cloudgate instance-types`) names
+offerings after AWS types; `DEFAULT_SIZES` is what the first start puts in it, so that scripts
+written for AWS (`t2.micro`, boto3's examples, Terraform modules) run unchanged: the two
+CloudStack out-of-the-box offerings keep their sizes under the smallest names, and the larger
+names get offerings of AWS's sizes, created if missing. Besides, every offering is
+addressable by a name derived from its own (`Large Instance` → `cg.large-instance`), so an
+operator's new offerings are usable before anyone names them. An offering's canonical name —
+the one DescribeInstances shows — is the oldest table name mapped to it, else its derived name.
 
 Offerings with customizable sizing are left out: EC2 has no way to pass the size.
 """
@@ -19,20 +21,42 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidParameter
+from core.instance_types import SizeDefault, list_sizes, seed_sizes
 from core.offerings import ServiceOffering, list_service_offerings
+from core.volumes import MAX_DATA_VOLUMES
 
 DEFAULT_INSTANCE_TYPE = "t2.micro"  # what RunInstances uses without InstanceType
 DERIVED_PREFIX = "cg."
+UNSUPPORTED = "unsupported"
+SMALL, MEDIUM = "Small Instance", "Medium Instance"  # CloudStack's default offerings
 
-# EC2 name → offering name; the first name listed for an offering is its canonical name.
-DEFAULT_NAMES: tuple[tuple[str, str], ...] = (
-    ("t2.micro", "Small Instance"),
-    ("t2.nano", "Small Instance"),
-    ("m1.small", "Small Instance"),
-    ("t2.small", "Medium Instance"),
-    ("t2.medium", "Medium Instance"),
-    ("m1.medium", "Medium Instance"),
+
+def _aws(name: str, cpus: int, memory_mib: int, mhz: int = 2000) -> SizeDefault:
+    return SizeDefault(name, name, cpus, mhz, memory_mib)
+
+
+# What the first start maps; the first name listed for an offering is its canonical name.
+DEFAULT_SIZES: tuple[SizeDefault, ...] = (
+    SizeDefault("t2.micro", SMALL, 1, 500, 512),
+    SizeDefault("t2.nano", SMALL, 1, 500, 512),
+    SizeDefault("m1.small", SMALL, 1, 500, 512),
+    SizeDefault("t2.small", MEDIUM, 1, 1000, 1024),
+    SizeDefault("m1.medium", MEDIUM, 1, 1000, 1024),
+    _aws("t2.medium", 2, 4096),
+    _aws("t2.large", 2, 8192),
+    _aws("t2.xlarge", 4, 16384),
+    _aws("t3.micro", 2, 1024),
+    _aws("t3.small", 2, 2048),
+    _aws("t3.medium", 2, 4096),
+    _aws("t3.large", 2, 8192),
+    _aws("m5.large", 2, 8192),
+    _aws("m5.xlarge", 4, 16384),
 )
+
+
+def seed_default_sizes(session: Session) -> None:
+    """First start: the default names, and offerings of their sizes where none exist."""
+    seed_sizes(session, DEFAULT_SIZES)
 
 
 def _slug(text: str) -> str:
@@ -67,16 +91,14 @@ def load_catalogue(session: Session) -> InstanceTypeCatalogue:
     """The catalogue for the offerings that exist now (a handful of rows)."""
     offerings = [o for o in list_service_offerings(session) if not o.is_customized]
     catalogue = InstanceTypeCatalogue()
-    by_name: dict[str, ServiceOffering] = {}
-    for offering in offerings:  # ordered by id: on duplicate names the oldest wins
-        by_name.setdefault(offering.name, offering)
-    for ec2_name, offering_name in DEFAULT_NAMES:
-        offering = by_name.get(offering_name)
-        if offering is not None:
-            catalogue.offerings[ec2_name] = offering
-            catalogue.canonical.setdefault(offering.id, ec2_name)
+    for row, offering in list_sizes(session):
+        catalogue.offerings[row.name] = offering
+        catalogue.canonical.setdefault(offering.id, row.name)
     slugs: dict[str, list[ServiceOffering]] = {}
-    for offering in offerings:
+    for offering in offerings:  # ordered by id
+        named = catalogue.offerings.get(offering.name)
+        if named is not None and named.id == offering.id:
+            continue  # named after its own type (m5.large): no `cg.` alias needed
         slugs.setdefault(_slug(offering.name), []).append(offering)
     for slug, sharing in slugs.items():
         for offering in sharing:
@@ -119,18 +141,31 @@ def instance_type_info(name: str, offering: ServiceOffering) -> dict[str, Any]:
             "EbsOptimizedSupport": "unsupported",
             "EncryptionSupport": "unsupported",
             "NvmeSupport": "unsupported",
+            # The root disk and the core's data-disk limit, which no NIC shares.
+            "MaximumEbsAttachments": MAX_DATA_VOLUMES + 1,
+            "AttachmentLimitType": "dedicated",
         },
         "NetworkInfo": {
             "NetworkPerformance": "Moderate",
             "MaximumNetworkInterfaces": 1,
             "MaximumNetworkCards": 1,
             "DefaultNetworkCardIndex": 0,
+            "NetworkCards": [
+                {
+                    "NetworkCardIndex": 0,
+                    "NetworkPerformance": "Moderate",
+                    "MaximumNetworkInterfaces": 1,
+                }
+            ],
             "Ipv4AddressesPerInterface": 1,
             "Ipv6AddressesPerInterface": 0,
             "Ipv6Supported": False,
             "EnaSupport": "unsupported",
             "EfaSupported": False,
             "EncryptionInTransitSupported": False,
+            "EnaSrdSupported": False,
+            "FlexibleEnaQueuesSupport": UNSUPPORTED,
+            "SecondaryNetworkSupported": False,
         },
         "PlacementGroupInfo": {"SupportedStrategies": []},
         "HibernationSupported": False,
@@ -138,4 +173,9 @@ def instance_type_info(name: str, offering: ServiceOffering) -> dict[str, Any]:
         "DedicatedHostsSupported": False,
         "AutoRecoverySupported": False,
         "SupportedBootModes": ["legacy-bios"],
+        # AWS (Nitro) features, answered explicitly so that tools reading them find a "no".
+        "NitroEnclavesSupport": UNSUPPORTED,
+        "NitroTpmSupport": UNSUPPORTED,
+        "PhcSupport": UNSUPPORTED,
+        "RebootMigrationSupport": UNSUPPORTED,
     }

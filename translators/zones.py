@@ -46,6 +46,17 @@ def zone_by_name(session: Session, name: str) -> Zone:
     return zones[0]
 
 
+def zone_by_zone_id(session: Session, region: str, ident: str) -> Zone:
+    """The zone an availability zone id (`<region>-az<N>`) stands for, or InvalidParameterValue."""
+    for zone in list_zones(session):
+        if zone_id(region, zone) == ident:
+            return zone
+    raise InvalidParameter(
+        f"Value ({ident}) for parameter availabilityZoneId is invalid.",
+        parameter="AvailabilityZoneId",
+    )
+
+
 def default_zone(session: Session) -> Zone:
     """Where RunInstances launches without a Placement: the first enabled zone."""
     for zone in list_zones(session):

@@ -154,6 +154,7 @@ class VmUpdate:
     details: dict[str, str] | None = None
     cleanup_details: bool = False
     dynamically_scalable: bool | None = None
+    delete_protection: bool | None = None  # CloudStack's name for EC2's disableApiTermination
 
 
 def update_vm(
@@ -196,6 +197,8 @@ def update_vm(
         vm.guest_os = change.guest_os
     if change.dynamically_scalable is not None:
         vm.dynamically_scalable = change.dynamically_scalable
+    if change.delete_protection is not None:
+        vm.disable_api_termination = change.delete_protection
     if change.cleanup_details:
         vm.details = {}
     elif change.details is not None:

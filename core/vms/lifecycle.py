@@ -345,3 +345,19 @@ def run_scale(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         vm = _load(session, job)
         _event(session, job, vm, "VM.SCALE", f"Successfully scaled VM {vm.name}")
         return _result(vm)
+
+
+def stop_running_vms(session: Session, ctx: CallContext, account_id: int) -> None:
+    """Stop every running VM of an account (a vm.stop job each): disabling an account or
+    suspending a project."""
+    from core.vms.service import stop_vm
+
+    running = session.scalars(
+        sa.select(VirtualMachine).where(
+            VirtualMachine.account_id == account_id,
+            VirtualMachine.state == VmState.RUNNING,
+            VirtualMachine.removed.is_(None),
+        )
+    )
+    for vm in list(running):
+        stop_vm(session, ctx, vm)

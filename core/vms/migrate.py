@@ -9,30 +9,27 @@ move runs the VM is Migrating; whatever happens it ends Running on exactly one h
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from core.context import CallContext
-from core.errors import InvalidParameter, InvalidState, OperationFailed, ResourceUnavailable
-from core.events import record_event, record_for_caller
+from core.errors import InvalidParameter, InvalidState
+from core.events import record_for_caller, record_for_job
 from core.infra import Cluster, Host, Pod, Zone
 from core.jobs import AsyncJob, job_handler, submit_job
 from core.offerings import ServiceOffering
 from core.planner import Demand, placement_filter, release_host, reserve_host
-from core.runtime import Runtime
+from core.runtime import Runtime, driver_call
 from core.visibility import ensure_root_admin
 from core.vms.models import VirtualMachine
 from core.vms.service import transition
 from core.vms.states import VmEvent, VmState
-from drivers.hypervisor.base import HostRef, HostUnreachable, HypervisorError
+from drivers.hypervisor.base import HostRef
 
 INSTANCE_TYPE = "VirtualMachine"
 MIGRATE = "vm.migrate"
-
-T = TypeVar("T")
 
 
 def demand_of(vm: VirtualMachine) -> Demand:
@@ -121,31 +118,13 @@ def find_hosts_for_migration(
 # the job ----------------------------------------------------------------------------------
 
 
-def _driver_call(operation: Callable[[], T]) -> T:
-    try:
-        return operation()
-    except HostUnreachable as error:
-        raise ResourceUnavailable(error.message) from error
-    except HypervisorError as error:
-        raise OperationFailed(error.message) from error
-
-
 def _ref(host: Host) -> HostRef:
     return HostRef(uuid=host.uuid, name=host.name, url=host.url)
 
 
 def _event(session: Session, job: AsyncJob, vm: VirtualMachine, text: str, level: str) -> None:
-    record_event(
-        session,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        user_id=job.user_id,
-        event_type="VM.MIGRATE",
-        description=text,
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=vm.uuid,
-        level=level,
-    )
+    fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": vm.uuid, "level": level}
+    record_for_job(session, job, "VM.MIGRATE", text, **fields)
 
 
 def finish_migration(session: Session, vm: VirtualMachine, source: int, destination: int) -> None:
@@ -191,7 +170,7 @@ def run_migrate(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         source_ref = _ref(session.get_one(Host, source))
         destination_ref = _ref(session.get_one(Host, destination))
     driver = runtime.hypervisor(vm.hypervisor)
-    _driver_call(lambda: driver.migrate_vm(source_ref, destination_ref, vm.instance_name))
+    driver_call(lambda: driver.migrate_vm(source_ref, destination_ref, vm.instance_name))
     with runtime.db.write() as session:
         vm = _load(session, job)
         finish_migration(session, vm, source, destination)

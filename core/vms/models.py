@@ -55,6 +55,10 @@ class VirtualMachine(IdMixin, Base):
     guest_os: Mapped[str] = mapped_column(sa.String(255), default="")
     details_json: Mapped[str] = mapped_column(sa.Text, default="{}")
     dynamically_scalable: Mapped[bool] = mapped_column(default=False)
+    # EC2's instance attributes, kept on the VM so that both APIs see one VM (core/vms/attributes)
+    disable_api_termination: Mapped[bool] = mapped_column(default=False)
+    disable_api_stop: Mapped[bool] = mapped_column(default=False)
+    shutdown_behavior: Mapped[str] = mapped_column(sa.String(16), default="stop")
     removed: Mapped[dt.datetime | None]
 
     @property

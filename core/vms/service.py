@@ -4,6 +4,12 @@ Each use case validates, moves the VM through its state table, reserves capacity
 and queues the driver work as a job — all in the caller's transaction, so a failure leaves
 nothing half-written. Placement happens here, not in the job, so that "no capacity" is an
 immediate error for every API (EC2 answers InsufficientInstanceCapacity synchronously).
+
+A VM's private address (`vm.private_ip`): deployed into a guest network (`network_id`:
+deployVirtualMachine's networkids, EC2's subnet — the default one when none is named), its
+NIC's address there, given in the same transaction; otherwise a stable address of the zone's
+shared guest CIDR derived from the VM's id. Every API and the metadata service read
+`vm.private_ip`, so they agree.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from sqlalchemy.orm import Session
 from core import limits
 from core.context import CallContext, Role
 from core.db import get_live, new_uuid, utcnow
-from core.errors import InvalidParameter, InvalidState, NotFound, PermissionDenied
+from core.errors import InvalidParameter, NotFound, PermissionDenied
 from core.events import record_for_caller
 from core.infra import ENABLED, Host, Zone
 from core.jobs import AsyncJob, submit_job
@@ -32,12 +38,23 @@ from core.planner import Demand, release_host, reserve_host
 from core.templates import Template, ready_in_zone
 from core.visibility import ListScope, ensure_access, scope_filter
 from core.vms.models import VirtualMachine
-from core.vms.states import VmEvent, VmState, next_state
+from core.vms.states import MACHINE, VmEvent, VmState, next_state
 from core.volumes import create_root_volume
 
 INSTANCE_TYPE = "VirtualMachine"
 GIB = 1024**3
 MAX_USER_DATA_BYTES = 32768
+SHUTDOWN_BEHAVIORS = ("stop", "terminate")
+
+
+@dataclass(frozen=True, slots=True)
+class DataDisk:
+    """A data disk created and attached with the VM (an EC2 block-device mapping)."""
+
+    offering: DiskOffering
+    size_gb: int | None = None
+    device_id: int | None = None
+    delete_on_termination: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,12 @@ class DeploySpec:
     security_group_names: tuple[str, ...] = ()
     data_disk_offering: DiskOffering | None = None
     data_disk_size_gb: int | None = None
+    data_disks: tuple[DataDisk, ...] = ()
+    disable_api_termination: bool = False
+    disable_api_stop: bool = False
+    shutdown_behavior: str = "stop"
+    network_id: int | None = None  # a guest network of the caller's (EC2: a subnet) for the NIC
+    ip_address: str | None = None  # the NIC's address there (the lowest free one if None)
 
 
 def decode_user_data(encoded: str | None) -> str:
@@ -133,25 +156,38 @@ def lookup_keypair(session: Session, ctx: CallContext, name: str) -> object | No
 def attach_deploy_extras(
     session: Session, ctx: CallContext, vm: VirtualMachine, spec: DeploySpec
 ) -> None:
-    """Security groups (the account's default one when none is named) and a data disk."""
-    from core import security_groups
+    """Security groups (the account's default one when none is named) and data disks."""
+    from core import security_groups, volumes
 
     groups = security_groups.resolve_for_deploy(
         session, ctx, ids=list(spec.security_group_ids), names=list(spec.security_group_names)
     )
     security_groups.attach_to_vm(session, vm.id, groups)
+    disks = list(spec.data_disks)
     if spec.data_disk_offering is not None:
-        from core import volumes
-
+        disks.insert(0, DataDisk(spec.data_disk_offering, spec.data_disk_size_gb))
+    for disk in disks:
         volume = volumes.create_data_volume(
             session,
             ctx,
             zone_id=vm.zone_id,
-            disk_offering=spec.data_disk_offering,
-            size_gb=spec.data_disk_size_gb,
+            disk_offering=disk.offering,
+            size_gb=disk.size_gb,
             name=f"DATA-{vm.id}",
         )
-        volumes.attach_to_vm(session, volume, vm)
+        volume.delete_on_termination = disk.delete_on_termination
+        volumes.attach_to_vm(session, volume, vm, device_id=disk.device_id)
+
+
+def check_shutdown_behavior(value: str) -> str:
+    """`stop` or `terminate`: what a shutdown from inside the guest means (EC2's attribute)."""
+    if value not in SHUTDOWN_BEHAVIORS:
+        raise InvalidParameter(
+            f"Invalid value '{value}' for instanceInitiatedShutdownBehavior; "
+            f"expecting one of {', '.join(SHUTDOWN_BEHAVIORS)}",
+            parameter="instanceInitiatedShutdownBehavior",
+        )
+    return value
 
 
 def _check_launchable(session: Session, spec: DeploySpec, ctx: CallContext) -> None:
@@ -169,6 +205,7 @@ def _check_launchable(session: Session, spec: DeploySpec, ctx: CallContext) -> N
         raise PermissionDenied("Only a root administrator may choose the host")
     if len(spec.user_data.encode()) > MAX_USER_DATA_BYTES:
         raise InvalidParameter("User data is too long", parameter="userdata")
+    check_shutdown_behavior(spec.shutdown_behavior)
 
 
 def _guest_address(vm_id: int, zone: Zone) -> tuple[str, str]:
@@ -228,6 +265,9 @@ def deploy_vm(
         launch_group=spec.launch_group,
         launch_token=spec.launch_token,
         launch_index=spec.launch_index,
+        disable_api_termination=spec.disable_api_termination,
+        disable_api_stop=spec.disable_api_stop,
+        shutdown_behavior=spec.shutdown_behavior,
     )
     session.add(vm)
     session.flush()
@@ -235,6 +275,12 @@ def deploy_vm(
     vm.display_name = vm.display_name or vm.name
     vm.instance_name = f"i-{ctx.account_id}-{vm.id}-VM"
     vm.private_ip, vm.mac_address = _guest_address(vm.id, spec.zone)
+    if spec.network_id is not None:
+        from core import networks
+
+        networks.place_vm(session, ctx, vm, spec.network_id, spec.ip_address)
+    elif spec.ip_address is not None:
+        raise InvalidParameter("An IP address needs a network", parameter="ipaddress")
     host = _place(session, vm, spec.host_id) if spec.start else None
     create_root_volume(
         session,
@@ -290,17 +336,7 @@ def _place(session: Session, vm: VirtualMachine, host_id: int | None) -> Host:
 
 def transition(session: Session, vm: VirtualMachine, event: VmEvent) -> None:
     """Move the VM along its state table, failing if another request moved it first."""
-    target = next_state(vm.state, event, vm=vm.uuid)
-    changed = session.execute(
-        sa.update(VirtualMachine)
-        .where(VirtualMachine.id == vm.id, VirtualMachine.state == vm.state)
-        .values(state=target, state_changed=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(vm)
-        raise InvalidState("VM", vm.uuid, vm.state, event.value.removesuffix(" requested"))
-    vm.state = target
+    MACHINE.move(session, vm, event)
 
 
 def release_placement(session: Session, vm: VirtualMachine) -> None:

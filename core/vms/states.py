@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from core.errors import InvalidState
+from core.db import utcnow
+from core.state_machine import StateMachine
 
 
 class VmState(enum.StrEnum):
@@ -86,9 +87,9 @@ TRANSITIONS: dict[tuple[VmState, VmEvent], VmState] = {
 TRANSITIONAL = frozenset({S.STARTING, S.STOPPING, S.EXPUNGING, S.MIGRATING})
 
 
+MACHINE = StateMachine("VM", VmState, TRANSITIONS, stamp=lambda: {"state_changed": utcnow()})
+
+
 def next_state(state: VmState | str, event: VmEvent, *, vm: object = "") -> VmState:
     """The state after `event`, or InvalidState when the table has no such transition."""
-    try:
-        return TRANSITIONS[(VmState(state), event)]
-    except KeyError:
-        raise InvalidState("VM", vm, str(state), event.value.removesuffix(" requested")) from None
+    return MACHINE.next_state(state, event, vm)

@@ -7,35 +7,24 @@ Driver exceptions are translated into core errors here, at the edge of the core.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.context import CallContext, Role
 from core.db import utcnow
-from core.errors import InvalidState, OperationFailed, ResourceUnavailable
-from core.events import record_event
+from core.errors import InvalidState
+from core.events import record_for_job
 from core.infra import Host
-from core.jobs import AsyncJob, job_handler
-from core.runtime import Runtime
+from core.jobs import AsyncJob, job_context, job_handler
+from core.runtime import Runtime, driver_call
 from core.vms.models import VirtualMachine
 from core.vms.service import INSTANCE_TYPE, mark_destroyed, release_placement, transition
 from core.vms.states import VmEvent, VmState
-from core.volumes import expunge_volumes_of_vm, volumes_of_vm
-from drivers.hypervisor.base import HostRef, HostUnreachable, HypervisorError, VmSpec
+from core.volumes import DATADISK, delete_volume, expunge_volumes_of_vm, volumes_of_vm
+from drivers.hypervisor.base import HostRef, VmSpec
 
-T = TypeVar("T")
-
-
-def _driver_call(operation: Callable[[], T]) -> T:
-    try:
-        return operation()
-    except HostUnreachable as error:
-        raise ResourceUnavailable(error.message) from error
-    except HypervisorError as error:
-        raise OperationFailed(error.message) from error
+_driver_call = driver_call  # the name the family's modules import
 
 
 def _load(session: Session, job: AsyncJob) -> VirtualMachine:
@@ -49,18 +38,6 @@ def _host_ref(session: Session, host_id: int | None) -> HostRef | None:
     return HostRef(uuid=host.uuid, name=host.name, url=host.url)
 
 
-def _job_context(session: Session, job: AsyncJob) -> CallContext:
-    from core.identity import Account
-
-    account = session.get_one(Account, job.account_id)
-    return CallContext(
-        user_id=job.user_id,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        role=Role(account.role),
-    )
-
-
 def _event(
     session: Session,
     job: AsyncJob,
@@ -69,17 +46,8 @@ def _event(
     text: str,
     level: str = "INFO",
 ) -> None:
-    record_event(
-        session,
-        account_id=job.account_id,
-        domain_id=job.domain_id,
-        user_id=job.user_id,
-        event_type=event_type,
-        description=text,
-        resource_type=INSTANCE_TYPE,
-        resource_uuid=vm.uuid,
-        level=level,
-    )
+    fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": vm.uuid, "level": level}
+    record_for_job(session, job, event_type, text, **fields)
 
 
 def _vm_spec(session: Session, vm: VirtualMachine) -> VmSpec:
@@ -226,7 +194,7 @@ def run_destroy(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     if vm.state in (VmState.STOPPED, VmState.ERROR, VmState.SHUTDOWN):
         with runtime.db.write() as session:
             vm = _load(session, job)
-            mark_destroyed(session, _job_context(session, job), vm)
+            mark_destroyed(session, job_context(session, job), vm)
     if job.arguments.get("expunge"):
         vm = expunge(runtime, job)
     return _result(vm)
@@ -246,7 +214,11 @@ def expunge(runtime: Runtime, job: AsyncJob) -> VirtualMachine:
         _driver_call(lambda: runtime.hypervisor(vm.hypervisor).destroy_vm(host, vm.instance_name))
     with runtime.db.write() as session:
         vm = _load(session, job)
+        going = [v for v in volumes_of_vm(session, vm.id) if v.delete_on_termination]
         expunge_volumes_of_vm(session, vm.id)
+        for volume in going:  # detached by now; deleted as a DeleteVolume would
+            if volume.volume_type == DATADISK:
+                delete_volume(session, job_context(session, job), volume)
         forget_attachments(session, vm.id)
         transition(session, vm, VmEvent.OPERATION_SUCCEEDED)
         vm.removed = utcnow()

@@ -37,6 +37,8 @@ class Volume(IdMixin, Base):
     state: Mapped[str] = mapped_column(sa.String(16), default=ALLOCATED)
     path: Mapped[str] = mapped_column(sa.String(1024), default="")
     attached: Mapped[dt.datetime | None]
+    # A data disk created with its VM (EC2 block-device mapping) may go when the VM is expunged.
+    delete_on_termination: Mapped[bool] = mapped_column(default=False)
     removed: Mapped[dt.datetime | None]
 
     @property

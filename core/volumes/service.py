@@ -25,11 +25,11 @@ from core.errors import (
 from core.events import record_for_caller
 from core.infra import HOST_UP, Host, StoragePool
 from core.jobs import AsyncJob, submit_job
-from core.listing import Page, paginate
+from core.listing import Page, among, given, keyword_in, paginate
 from core.offerings import DiskOffering
 from core.planner import release_pool, reserve_pool
-from core.tags import tag_filter
-from core.visibility import ListScope, ensure_access, scope_filter
+from core.tags import forget_resource, tag_filter
+from core.visibility import ListScope, ensure_access, owned_rows
 from core.volumes.models import (
     DATADISK,
     GIB,
@@ -41,7 +41,7 @@ from core.volumes.models import (
     TAG_TYPE,
     Volume,
 )
-from core.volumes.states import ALLOCATED, EXPUNGED, GONE, READY, VolumeEvent, next_state
+from core.volumes.states import ALLOCATED, EXPUNGED, GONE, MACHINE, READY, VolumeEvent
 
 if TYPE_CHECKING:
     from core.vms.models import VirtualMachine
@@ -142,6 +142,7 @@ def expunge_volumes_of_vm(session: Session, vm_id: int) -> None:
         )
         volume.state = EXPUNGED
         volume.removed = utcnow()
+        forget_resource(session, TAG_TYPE, volume.id)
 
 
 # use cases ---------------------------------------------------------------------------------
@@ -155,17 +156,7 @@ def _event(session: Session, ctx: CallContext, event_type: str, text: str, volum
 
 def transition(session: Session, volume: Volume, event: VolumeEvent) -> None:
     """Move the volume along its state table, failing if another request moved it first."""
-    target = next_state(volume.state, event, volume=volume.uuid)
-    changed = session.execute(
-        sa.update(Volume)
-        .where(Volume.id == volume.id, Volume.state == volume.state)
-        .values(state=target)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    if changed != 1:
-        session.refresh(volume)
-        raise InvalidState("Volume", volume.uuid, volume.state, event.value)
-    volume.state = target
+    MACHINE.move(session, volume, event)
 
 
 def data_volume_size_gb(disk_offering: DiskOffering, size_gb: int | None) -> int:
@@ -497,31 +488,23 @@ def list_volumes(
     page: Page = Page(),
 ) -> tuple[list[Volume], int]:
     f = volume_filter
-    query = sa.select(Volume).where(
-        scope_filter(session, ctx, scope, Volume.account_id, Volume.domain_id),
-        Volume.removed.is_(None),
+    query = owned_rows(
+        session,
+        ctx,
+        scope,
+        Volume,
         Volume.state.not_in(GONE),
+        among(Volume.uuid, f.ids),
+        given(Volume.name, f.name),
+        keyword_in(f.keyword, Volume.name),
+        given(Volume.volume_type, f.volume_type and f.volume_type.upper()),
+        given(Volume.vm_id, f.vm_id),
+        given(Volume.zone_id, f.zone_id),
+        given(Volume.pool_id, f.pool_id),
+        given(Volume.state, f.state),
+        given(Volume.disk_offering_id, f.disk_offering_id),
+        tag_filter(TAG_TYPE, Volume.id, list(f.tags)) if f.tags else None,
     )
-    if f.ids is not None:
-        query = query.where(Volume.uuid.in_(f.ids))
-    if f.name is not None:
-        query = query.where(Volume.name == f.name)
-    if f.keyword:
-        query = query.where(Volume.name.like(f"%{f.keyword}%"))
-    if f.volume_type is not None:
-        query = query.where(Volume.volume_type == f.volume_type.upper())
-    if f.vm_id is not None:
-        query = query.where(Volume.vm_id == f.vm_id)
-    if f.zone_id is not None:
-        query = query.where(Volume.zone_id == f.zone_id)
-    if f.pool_id is not None:
-        query = query.where(Volume.pool_id == f.pool_id)
-    if f.state is not None:
-        query = query.where(Volume.state == f.state)
-    if f.disk_offering_id is not None:
-        query = query.where(Volume.disk_offering_id == f.disk_offering_id)
-    if f.tags:
-        query = query.where(tag_filter(TAG_TYPE, Volume.id, list(f.tags)))
     return paginate(session, query.order_by(Volume.id), page)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from core.errors import InvalidState
+from core.state_machine import StateMachine
 
 
 class VolumeState(enum.StrEnum):
@@ -64,11 +64,9 @@ EXPUNGED = VolumeState.EXPUNGED.value
 GONE = (VolumeState.EXPUNGING.value, EXPUNGED)  # deleted: no longer listed or found
 
 
+MACHINE = StateMachine("Volume", VolumeState, TRANSITIONS)
+
+
 def next_state(state: str, event: VolumeEvent, *, volume: object = "") -> VolumeState:
     """The state after `event`, or InvalidState when the table has no such transition."""
-    try:
-        return TRANSITIONS[(VolumeState(state), event)]
-    except (KeyError, ValueError):
-        raise InvalidState(
-            "Volume", volume, str(state), event.value.removesuffix(" requested")
-        ) from None
+    return MACHINE.next_state(state, event, volume)

@@ -3,37 +3,24 @@ committed volume row (a job interrupted by a crash is simply run again)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core import limits
 from core.db import utcnow
-from core.errors import (
-    OperationFailed,
-    ResourceUnavailable,
-)
 from core.infra import Cluster, Host, StoragePool
 from core.jobs import AsyncJob, job_handler
 from core.planner import release_pool
-from core.runtime import Runtime
-from core.volumes.models import GIB, Volume
+from core.runtime import Runtime, driver_call
+from core.tags import forget_resource
+from core.volumes.models import GIB, TAG_TYPE, Volume
 from core.volumes.service import _vm_of, reserve_on_pool, transition, volume_by_id
 from core.volumes.states import READY, VolumeEvent, VolumeState
-from drivers.hypervisor.base import HostRef, HostUnreachable, HypervisorDriver, HypervisorError
+from drivers.hypervisor.base import HostRef, HypervisorDriver
 
-T = TypeVar("T")
-
-
-def _driver_call(operation: Callable[[], T]) -> T:
-    try:
-        return operation()
-    except HostUnreachable as error:
-        raise ResourceUnavailable(error.message) from error
-    except HypervisorError as error:
-        raise OperationFailed(error.message) from error
+_driver_call = driver_call  # the name the family's modules import
 
 
 def hypervisor_of(session: Session, volume: Volume) -> str:
@@ -237,4 +224,5 @@ def run_delete(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
                 release_pool(session, volume.pool_id, volume.size_bytes)
             transition(session, volume, VolumeEvent.OPERATION_SUCCEEDED)
             volume.removed = utcnow()
+            forget_resource(session, TAG_TYPE, volume.id)
     return _result(volume)

@@ -14,13 +14,14 @@ inside it):
      ├── ContainerNotEmpty
      ├── InvalidRange           a byte range the object cannot satisfy (HTTP 416)
      ├── IncompleteBody         the body did not match the declared content length
+     ├── ConditionFailed        a conditional write found the key in another state
      └── ObjectStoreUnavailable the backend is down or failing (connection refused, 5xx)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -94,6 +95,16 @@ class IncompleteBody(DriverError):
         self.received = received
 
 
+class ConditionFailed(DriverError):
+    """A conditional put (only if absent / only over this etag) met another object."""
+
+    def __init__(self, namespace: str, container: str, key: str) -> None:
+        super().__init__(f"precondition failed writing {key!r} in container {container!r}")
+        self.namespace = namespace
+        self.container = container
+        self.key = key
+
+
 class ObjectStoreUnavailable(DriverError):
     def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
@@ -119,6 +130,8 @@ class ObjectInfo:
     content_type: str = DEFAULT_CONTENT_TYPE
     # Keys are lowercased (HTTP headers are case-insensitive); Swift turns "_" into "-".
     metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # What the front end keeps about the object (checksums …): never shown as user metadata.
+    system_metadata: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +154,20 @@ class ObjectListing:
 
 
 ByteRange = tuple[int, int | None]
+
+# Multipart uploads: parts are numbered 1..MAX_PART_NUMBER, upload ids are opaque names the
+# caller makes (a uuid) that become a directory or an object-name segment.
+MAX_PART_NUMBER = 10_000
+_UPLOAD_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    """One stored part of a multipart upload."""
+
+    part_number: int
+    size: int
+    etag: str  # hex md5 of the part's content, unquoted
 
 
 @runtime_checkable
@@ -169,8 +196,31 @@ class ObjectStore(Protocol):
         content_type: str | None,
         metadata: Mapping[str, str],
         content_length: int | None = None,
+        system_metadata: Mapping[str, str] | None = None,
+        only_if_absent: bool = False,
+        only_if_etag: str | None = None,
     ) -> ObjectInfo:
-        """Stream `body` into an object, replacing any previous one atomically."""
+        """Stream `body` into an object, replacing any previous one atomically.
+
+        `only_if_absent` / `only_if_etag`: ConditionFailed unless the key is free / holds an
+        object with that etag when the write commits (Swift checks `only_if_etag` just before
+        the upload starts: it cannot make that condition atomic)."""
+
+    def copy_object(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        *,
+        source_namespace: str,
+        source_container: str,
+        source_key: str,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        system_metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Copy an object inside the store (the bytes never leave it), with the given
+        content type and metadata; NoSuchObject/NoSuchContainer name the missing source."""
 
     def get_object(
         self,
@@ -199,6 +249,54 @@ class ObjectStore(Protocol):
         limit: int = MAX_LIST_LIMIT,
     ) -> ObjectListing:
         """One page of keys after `marker`, in UTF-8 byte order, rolled up at `delimiter`."""
+
+    # Multipart uploads. The caller (the core) keeps the list of uploads and parts; the
+    # store keeps their bytes, and forgets them when the container is deleted.
+
+    def put_part(
+        self,
+        namespace: str,
+        container: str,
+        upload_id: str,
+        part_number: int,
+        body: Iterable[bytes],
+        *,
+        content_length: int | None = None,
+    ) -> PartInfo:
+        """Stream one part of an upload, replacing an earlier part of that number."""
+
+    def complete_upload(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[PartInfo],
+        *,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        etag: str,
+        system_metadata: Mapping[str, str] | None = None,
+        parts_container: str | None = None,
+    ) -> ObjectInfo:
+        """Join `parts` (in order) into the object `key`, replacing any previous one
+        atomically, with `etag` as its ETag; then delete every part of the upload.
+        `parts_container`: where the parts were sent, when the object goes to another
+        container of the namespace (a new object version)."""
+
+    def abort_upload(self, namespace: str, container: str, upload_id: str) -> None:
+        """Delete every stored part of the upload; an unknown upload is not an error."""
+
+
+def check_upload_id(upload_id: str) -> None:
+    """Raise InvalidArgument unless `upload_id` is safe as a path or name segment."""
+    if not _UPLOAD_ID_RE.fullmatch(upload_id):
+        raise InvalidArgument("upload", upload_id, "expected 1-128 of [A-Za-z0-9_-]")
+
+
+def check_part_number(part_number: int) -> None:
+    if not 1 <= part_number <= MAX_PART_NUMBER:
+        raise InvalidArgument("part", str(part_number), f"not within 1..{MAX_PART_NUMBER}")
 
 
 def check_namespace(namespace: str) -> None:
@@ -242,6 +340,16 @@ def check_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
         checked[name.lower()] = value
     if total > MAX_METADATA_TOTAL_BYTES:
         raise InvalidArgument("metadata", str(total), "over 4096 bytes in all")
+    return checked
+
+
+def check_system_metadata(system_metadata: Mapping[str, str] | None) -> dict[str, str]:
+    """Validate system metadata (the front end's own: header-token names, one-line values)."""
+    checked: dict[str, str] = {}
+    for name, value in (system_metadata or {}).items():
+        if not _METADATA_NAME_RE.fullmatch(name) or any(c in value for c in "\r\n\x00"):
+            raise InvalidArgument("metadata", name, "not a valid system metadata entry")
+        checked[name.lower()] = value
     return checked
 
 

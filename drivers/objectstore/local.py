@@ -23,12 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -36,19 +38,25 @@ from typing import BinaryIO
 from drivers.objectstore.base import (
     DEFAULT_CONTENT_TYPE,
     ByteRange,
+    ConditionFailed,
     ContainerInfo,
     ContainerNotEmpty,
+    DriverError,
     IncompleteBody,
     NoSuchContainer,
     NoSuchObject,
     ObjectInfo,
     ObjectListing,
     ObjectSummary,
+    PartInfo,
     check_container,
     check_key,
     check_limit,
     check_metadata,
     check_namespace,
+    check_part_number,
+    check_system_metadata,
+    check_upload_id,
     fold_listing,
     resolve_range,
 )
@@ -71,9 +79,12 @@ CREATE TABLE IF NOT EXISTS objects (
     last_modified INTEGER NOT NULL,
     content_type TEXT NOT NULL,
     metadata TEXT NOT NULL,
+    system_metadata TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (container, key)
 ) WITHOUT ROWID;
 """
+# Columns added after the first release, for indexes created before them.
+_ADDED_COLUMNS = {"system_metadata": "TEXT NOT NULL DEFAULT '{}'"}
 
 
 class LocalObjectStore:
@@ -106,6 +117,8 @@ class LocalObjectStore:
             ).fetchone():
                 raise ContainerNotEmpty(namespace, container)
             db.execute("DELETE FROM containers WHERE name = ?", (container,))
+        # Parts of uploads never completed go with their container.
+        shutil.rmtree(self._parts_dir(namespace, container), ignore_errors=True)
 
     def container_exists(self, namespace: str, container: str) -> bool:
         """Whether the container exists in this namespace."""
@@ -140,14 +153,56 @@ class LocalObjectStore:
         content_type: str | None,
         metadata: Mapping[str, str],
         content_length: int | None = None,
+        system_metadata: Mapping[str, str] | None = None,
+        only_if_absent: bool = False,
+        only_if_etag: str | None = None,
     ) -> ObjectInfo:
-        """Stream `body` into an object, replacing any previous one atomically."""
+        """Stream `body` into an object, replacing any previous one atomically; the
+        conditions are checked in the transaction that records it."""
         check_container(container)
         check_key(key)
-        metadata = check_metadata(metadata)
+        fields = _Fields(content_type, check_metadata(metadata), system_metadata)
         # Fail before streaming what may be gigabytes into a container that is not there.
         if not self.container_exists(namespace, container):
             raise NoSuchContainer(namespace, container)
+        condition = (only_if_absent, only_if_etag)
+        return self._store(namespace, container, key, body, content_length, fields, condition)
+
+    def copy_object(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        *,
+        source_namespace: str,
+        source_container: str,
+        source_key: str,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        system_metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Copy the source's blob file by file into a new blob (streamed, never whole)."""
+        check_container(container)
+        check_key(key)
+        fields = _Fields(content_type, check_metadata(metadata), system_metadata)
+        source, file = self._open(source_namespace, source_container, source_key)
+        with file:
+            if not self.container_exists(namespace, container):
+                raise NoSuchContainer(namespace, container)
+            chunks = _FileChunks(file, source.size)
+            return self._store(namespace, container, key, chunks, source.size, fields, None)
+
+    def _store(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        body: Iterable[bytes],
+        content_length: int | None,
+        fields: _Fields,
+        condition: tuple[bool, str | None] | None,
+    ) -> ObjectInfo:
+        """Write a new blob, then point the key at it (the blob it replaced goes)."""
         blob = uuid.uuid4().hex
         base = self.root / namespace
         temporary = base / "tmp" / blob
@@ -164,13 +219,14 @@ class LocalObjectStore:
         info = ObjectInfo(
             key=key,
             size=size,
-            etag=etag,
+            etag=fields.etag or etag,
             last_modified=_datetime(int(time.time())),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            metadata=metadata,
+            content_type=fields.content_type or DEFAULT_CONTENT_TYPE,
+            metadata=fields.metadata,
+            system_metadata=check_system_metadata(fields.system_metadata),
         )
         try:
-            replaced = self._record(namespace, container, blob, info)
+            replaced = self._record(namespace, container, blob, info, condition)
         except BaseException:
             final.unlink(missing_ok=True)
             raise
@@ -263,19 +319,108 @@ class LocalObjectStore:
                 scan, prefix=prefix, delimiter=delimiter, marker=marker, limit=limit
             )
 
+    # ------------------------------------------------------------ multipart uploads
+
+    def put_part(
+        self,
+        namespace: str,
+        container: str,
+        upload_id: str,
+        part_number: int,
+        body: Iterable[bytes],
+        *,
+        content_length: int | None = None,
+    ) -> PartInfo:
+        """Stream one part into parts/<container digest>/<upload id>/<part number>."""
+        check_container(container)
+        check_upload_id(upload_id)
+        check_part_number(part_number)
+        if not self.container_exists(namespace, container):
+            raise NoSuchContainer(namespace, container)
+        final = self._upload_dir(namespace, container, upload_id) / f"{part_number:05d}"
+        temporary = self.root / namespace / "tmp" / uuid.uuid4().hex
+        try:
+            with open(temporary, "xb") as file:
+                size, etag = _write_body(file, body, content_length)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, final)  # a part uploaded again replaces the earlier one
+            _fsync_directory(final.parent)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return PartInfo(part_number, size, etag)
+
+    def complete_upload(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[PartInfo],
+        *,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        etag: str,
+        system_metadata: Mapping[str, str] | None = None,
+        parts_container: str | None = None,
+    ) -> ObjectInfo:
+        """Join the part files into one new blob, stored as `put_object` stores a body
+        (streamed, memory stays flat), then drop the upload's part files."""
+        check_container(container)
+        check_key(key)
+        check_upload_id(upload_id)
+        fields = _Fields(content_type, check_metadata(metadata), system_metadata, etag)
+        if not self.container_exists(namespace, container):
+            raise NoSuchContainer(namespace, container)
+        directory = self._upload_dir(namespace, parts_container or container, upload_id)
+        body = _joined_parts(directory, parts)
+        size = sum(part.size for part in parts)
+        info = self._store(namespace, container, key, body, size, fields, None)
+        shutil.rmtree(directory, ignore_errors=True)
+        return info
+
+    def abort_upload(self, namespace: str, container: str, upload_id: str) -> None:
+        """Delete the upload's part files."""
+        check_container(container)
+        check_upload_id(upload_id)
+        check_namespace(namespace)
+        shutil.rmtree(self._upload_dir(namespace, container, upload_id), ignore_errors=True)
+
+    def _parts_dir(self, namespace: str, container: str) -> Path:
+        # A digest, not the name: container names may be longer than a file name can be.
+        digest = hashlib.sha256(container.encode("utf-8")).hexdigest()[:32]
+        return self.root / namespace / "parts" / digest
+
+    def _upload_dir(self, namespace: str, container: str, upload_id: str) -> Path:
+        return self._parts_dir(namespace, container) / upload_id
+
     # ------------------------------------------------------------ internals
 
-    def _record(self, namespace: str, container: str, blob: str, info: ObjectInfo) -> str | None:
+    def _record(
+        self,
+        namespace: str,
+        container: str,
+        blob: str,
+        info: ObjectInfo,
+        condition: tuple[bool, str | None] | None = None,
+    ) -> str | None:
         """Point the key at `blob` and return the blob it replaced, if any."""
         with self._write(namespace) as db:
             self._require_container(db, namespace, container)
             old = db.execute(
-                "SELECT blob, size FROM objects WHERE container = ? AND key = ?",
+                "SELECT blob, size, etag FROM objects WHERE container = ? AND key = ?",
                 (container, info.key),
             ).fetchone()
+            if condition is not None:
+                only_if_absent, only_if_etag = condition
+                if (only_if_absent and old) or (
+                    only_if_etag is not None and (not old or old[2] != only_if_etag)
+                ):
+                    raise ConditionFailed(namespace, container, info.key)
             db.execute(
                 "INSERT OR REPLACE INTO objects (container, key, blob, size, etag,"
-                " last_modified, content_type, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " last_modified, content_type, metadata, system_metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     container,
                     info.key,
@@ -285,6 +430,7 @@ class LocalObjectStore:
                     int(info.last_modified.timestamp()),
                     info.content_type,
                     json.dumps(dict(info.metadata)),
+                    json.dumps(dict(info.system_metadata)),
                 ),
             )
             db.execute(
@@ -354,8 +500,22 @@ class LocalObjectStore:
             with closing(_connect(base / "index.sqlite3")) as db:
                 db.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
                 db.executescript(_SCHEMA)
+                present = {row[1] for row in db.execute("PRAGMA table_info(objects)")}
+                for column, declaration in _ADDED_COLUMNS.items():
+                    if column not in present:
+                        db.execute(f"ALTER TABLE objects ADD COLUMN {column} {declaration}")
             _fsync_directory(base)
             self._initialized.add(namespace)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """What a new object is stored with, besides its bytes."""
+
+    content_type: str | None
+    metadata: dict[str, str]
+    system_metadata: Mapping[str, str] | None
+    etag: str | None = None  # instead of the content's md5 (a multipart object's ETag)
 
 
 class _FileChunks:
@@ -404,6 +564,21 @@ def _write_body(
     return size, digest.hexdigest()
 
 
+def _joined_parts(directory: Path, parts: Sequence[PartInfo]) -> Iterator[bytes]:
+    """The parts' files one after the other; a part missing or of another size than
+    recorded is an error (the caller's list and the files disagree)."""
+    for part in parts:
+        try:
+            source = open(directory / f"{part.part_number:05d}", "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise DriverError(f"part {part.part_number} of the upload is missing") from None
+        with source:
+            if os.fstat(source.fileno()).st_size != part.size:
+                raise DriverError(f"part {part.part_number} is not {part.size} bytes long")
+            while chunk := source.read(CHUNK_SIZE * 4):
+                yield chunk
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # Autocommit mode: transactions are opened explicitly by _read and _write.
     db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -420,12 +595,12 @@ def _container_row(db: sqlite3.Connection, container: str) -> tuple[int] | None:
 
 def _object_row(
     db: sqlite3.Connection | None, namespace: str, container: str, key: str
-) -> tuple[str, int, str, int, str, str]:
+) -> tuple[str, int, str, int, str, str, str]:
     if db is None or _container_row(db, container) is None:
         raise NoSuchContainer(namespace, container)
-    row: tuple[str, int, str, int, str, str] | None = db.execute(
-        "SELECT blob, size, etag, last_modified, content_type, metadata FROM objects"
-        " WHERE container = ? AND key = ?",
+    row: tuple[str, int, str, int, str, str, str] | None = db.execute(
+        "SELECT blob, size, etag, last_modified, content_type, metadata, system_metadata"
+        " FROM objects WHERE container = ? AND key = ?",
         (container, key),
     ).fetchone()
     if row is None:
@@ -433,8 +608,8 @@ def _object_row(
     return row
 
 
-def _object_info(key: str, row: tuple[str, int, str, int, str, str]) -> ObjectInfo:
-    _blob, size, etag, modified, content_type, metadata = row
+def _object_info(key: str, row: tuple[str, int, str, int, str, str, str]) -> ObjectInfo:
+    _blob, size, etag, modified, content_type, metadata, system_metadata = row
     return ObjectInfo(
         key=key,
         size=size,
@@ -442,6 +617,7 @@ def _object_info(key: str, row: tuple[str, int, str, int, str, str]) -> ObjectIn
         last_modified=_datetime(modified),
         content_type=content_type,
         metadata=json.loads(metadata),
+        system_metadata=json.loads(system_metadata),
     )
 
 

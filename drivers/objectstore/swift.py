@@ -18,10 +18,11 @@ DriverError inside this module (see `_unavailable` and `_unexpected`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
@@ -30,9 +31,11 @@ from urllib.parse import quote, unquote, urlparse
 import requests
 from swiftclient.client import ClientException, HTTPConnection, get_auth
 
+from drivers.objectstore import swift_segments
 from drivers.objectstore.base import (
     DEFAULT_CONTENT_TYPE,
     ByteRange,
+    ConditionFailed,
     ContainerInfo,
     ContainerNotEmpty,
     DriverError,
@@ -44,17 +47,22 @@ from drivers.objectstore.base import (
     ObjectListing,
     ObjectStoreUnavailable,
     ObjectSummary,
+    PartInfo,
     check_container,
     check_key,
     check_limit,
     check_metadata,
     check_namespace,
+    check_system_metadata,
     fold_listing,
     listing_page,
 )
 
 CHUNK_SIZE = 256 * 1024
 _META_PREFIX = "x-object-meta-"
+# System metadata rides in user-metadata headers under a name no user name can encode to
+# ("%3A" is never produced by `_encode_meta_name`, which only escapes "%" and "_").
+_SYSTEM_PREFIX = _META_PREFIX + "cg%3a"
 # tempauth tokens live a day by default; renewing well before that means an upload (which
 # cannot be replayed once its body has been read) never meets an expired token.
 _TOKEN_RENEW_AFTER = 3600.0
@@ -79,6 +87,8 @@ class SwiftObjectStore:
         self._local = threading.local()
         self._connections: list[HTTPConnection] = []
         self._connections_lock = threading.Lock()
+        self._key_locks = _KeyLocks()
+        self._segments = swift_segments.Segments(self)
 
     def close(self) -> None:
         """Close the pooled connections of every thread."""
@@ -104,6 +114,7 @@ class SwiftObjectStore:
             raise ContainerNotEmpty(namespace, container)
         if response.status_code != 204:
             _unexpected(response)
+        self._segments.drop_container(namespace, container)  # parts of unfinished uploads
 
     def container_exists(self, namespace: str, container: str) -> bool:
         """Whether the container exists in this namespace."""
@@ -155,41 +166,120 @@ class SwiftObjectStore:
         content_type: str | None,
         metadata: Mapping[str, str],
         content_length: int | None = None,
+        system_metadata: Mapping[str, str] | None = None,
+        only_if_absent: bool = False,
+        only_if_etag: str | None = None,
     ) -> ObjectInfo:
-        """Stream `body` into an object, replacing any previous one atomically."""
+        """Stream `body` into an object, replacing any previous one atomically.
+
+        `only_if_absent` is Swift's own `If-None-Match: *`; `only_if_etag` is checked with a
+        HEAD just before the upload. Swift checks `If-None-Match: *` when a PUT starts, so
+        two overlapping uploads would both pass it: conditional writes of one key are
+        serialised in this process. System metadata that appears only once the body has
+        been read (trailing checksums) is added by a POST right after the PUT."""
         path = self._path(namespace, container, key)
         metadata = check_metadata(metadata)
-        # An explicit type: Swift would otherwise guess one from the key's extension.
-        headers = {"Content-Type": content_type or DEFAULT_CONTENT_TYPE}
-        headers.update({_META_PREFIX + _encode_meta_name(n): v for n, v in metadata.items()})
-        upload = _Upload(body, content_length)
-        data: Any = upload
-        if content_length == 0:  # requests would send an empty sized body as chunked
-            upload.drain()
-            data = b""
-        try:
-            response = self._request("PUT", path, headers=headers, data=data, replayable=False)
-        except ObjectStoreUnavailable:
-            # Swift may drop the connection while the body is still being sent when it
-            # refuses the PUT early; a missing container is the usual reason.
-            if not self.container_exists(namespace, container):
-                raise NoSuchContainer(namespace, container) from None
-            raise
+        sent_system = check_system_metadata(system_metadata)
+        headers = _object_headers(content_type, metadata, sent_system)
+        if only_if_absent:
+            headers["If-None-Match"] = "*"
+        conditional = only_if_absent or only_if_etag is not None
+        with self._key_locks.hold(path) if conditional else contextlib.nullcontext():
+            if only_if_etag is not None and self._etag_or_none(path) != only_if_etag:
+                raise ConditionFailed(namespace, container, key)
+            replaced = self._segments.manifest_segments(path)  # a multipart object's, to delete
+            upload = _Upload(body, content_length)
+            data: Any = upload
+            if content_length == 0:  # requests would send an empty sized body as chunked
+                upload.drain()
+                data = b""
+            try:
+                response = self._request("PUT", path, headers=headers, data=data, replayable=False)
+            except ObjectStoreUnavailable:
+                # Swift may drop the connection while the body is still being sent when it
+                # refuses the PUT early; a missing container (or a taken key) is the usual reason.
+                if not self.container_exists(namespace, container):
+                    raise NoSuchContainer(namespace, container) from None
+                if only_if_absent and self._etag_or_none(path) is not None:
+                    raise ConditionFailed(namespace, container, key) from None
+                raise
+            if response.status_code == 404:
+                raise NoSuchContainer(namespace, container)
+            if response.status_code == 412:
+                raise ConditionFailed(namespace, container, key)
+            if response.status_code != 201:
+                _unexpected(response)
+            etag = response.headers.get("Etag", "").strip('"')
+            if etag != upload.md5:
+                raise DriverError(f"swift stored {key!r} with etag {etag}, sent md5 {upload.md5}")
+            self._segments.delete_segments(namespace, replaced)
+            last_modified = response.headers.get("Last-Modified")
+            final_system = check_system_metadata(system_metadata)
+            if final_system != sent_system:
+                headers = _object_headers(content_type, metadata, final_system)
+                last_modified = self._post_metadata(path, headers) or last_modified
+            return ObjectInfo(
+                key=key,
+                size=upload.size,
+                etag=etag,
+                last_modified=_http_time(last_modified),
+                content_type=headers["Content-Type"],
+                metadata=metadata,
+                system_metadata=final_system,
+            )
+
+    def _post_metadata(self, path: str, headers: Mapping[str, str]) -> str | None:
+        """Replace an object's metadata (Swift's POST keeps the content and its etag);
+        the new Last-Modified, which a POST moves."""
+        response = self._request("POST", path, headers=headers)
+        if response.status_code not in (200, 202, 204):
+            _unexpected(response)
+        return self._head_headers(path).get("Last-Modified")
+
+    def _head_headers(self, path: str) -> Mapping[str, str]:
+        response = self._request("HEAD", path)
+        if response.status_code != 200:
+            _unexpected(response)
+        return response.headers
+
+    def copy_object(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        *,
+        source_namespace: str,
+        source_container: str,
+        source_key: str,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        system_metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """A server-side copy by Swift's copy middleware (`X-Copy-From`, across accounts
+        with `X-Copy-From-Account`); the new object gets exactly the metadata given."""
+        path = self._path(namespace, container, key)
+        source_path = self._path(source_namespace, source_container, source_key)
+        account, _, source_object = source_path[1:].partition("/")
+        headers = _object_headers(
+            content_type, check_metadata(metadata), check_system_metadata(system_metadata)
+        )
+        headers.update(
+            {
+                "X-Copy-From": "/" + source_object,
+                "X-Copy-From-Account": unquote(account),
+                "X-Fresh-Metadata": "true",
+                "Content-Length": "0",
+            }
+        )
+        replaced = self._segments.manifest_segments(path)  # a multipart object's, to delete
+        response = self._request("PUT", path, headers=headers, data=b"")
         if response.status_code == 404:
+            self.head_object(source_namespace, source_container, source_key)  # which is gone?
             raise NoSuchContainer(namespace, container)
         if response.status_code != 201:
             _unexpected(response)
-        etag = response.headers.get("Etag", "").strip('"')
-        if etag != upload.md5:
-            raise DriverError(f"swift stored {key!r} with etag {etag}, sent md5 {upload.md5}")
-        return ObjectInfo(
-            key=key,
-            size=upload.size,
-            etag=etag,
-            last_modified=_http_time(response.headers.get("Last-Modified")),
-            content_type=headers["Content-Type"],
-            metadata=metadata,
-        )
+        self._segments.delete_segments(namespace, replaced)
+        return self.head_object(namespace, container, key)
 
     def get_object(
         self,
@@ -230,14 +320,67 @@ class SwiftObjectStore:
         return _object_info(key, response.headers, int(response.headers["Content-Length"]))
 
     def delete_object(self, namespace: str, container: str, key: str) -> None:
-        """Delete an object; a missing key is not an error."""
-        response = self._request("DELETE", self._path(namespace, container, key))
+        """Delete an object (a multipart one with its segments); a missing key is not an
+        error."""
+        path = self._path(namespace, container, key)
+        segments = self._segments.manifest_segments(path)
+        response = self._request("DELETE", path)
         if response.status_code == 404:
             if not self.container_exists(namespace, container):
                 raise NoSuchContainer(namespace, container)
             return
         if response.status_code != 204:
             _unexpected(response)
+        self._segments.delete_segments(namespace, segments)
+
+    # ------------------------------------------------------------ multipart uploads
+
+    def put_part(
+        self,
+        namespace: str,
+        container: str,
+        upload_id: str,
+        part_number: int,
+        body: Iterable[bytes],
+        *,
+        content_length: int | None = None,
+    ) -> PartInfo:
+        """Stream one part into the segment `<container>+segments/<upload id>/<part>`."""
+        return self._segments.put_part(
+            namespace, container, upload_id, part_number, body, content_length
+        )
+
+    def complete_upload(
+        self,
+        namespace: str,
+        container: str,
+        key: str,
+        upload_id: str,
+        parts: Sequence[PartInfo],
+        *,
+        content_type: str | None,
+        metadata: Mapping[str, str],
+        etag: str,
+        system_metadata: Mapping[str, str] | None = None,
+        parts_container: str | None = None,
+    ) -> ObjectInfo:
+        """Write a Static Large Object manifest of the parts (see swift_segments)."""
+        return self._segments.complete(
+            namespace,
+            container,
+            key,
+            upload_id,
+            parts,
+            content_type=content_type,
+            metadata=metadata,
+            etag=etag,
+            system_metadata=system_metadata,
+            parts_container=parts_container,
+        )
+
+    def abort_upload(self, namespace: str, container: str, upload_id: str) -> None:
+        """Delete the upload's segments."""
+        self._segments.abort(namespace, container, upload_id)
 
     def list_objects(
         self,
@@ -303,6 +446,15 @@ class SwiftObjectStore:
         listing: list[dict[str, Any]] = response.json()
         return listing
 
+    def _etag_or_none(self, path: str) -> str | None:
+        """The etag of the object at `path`, None when there is none."""
+        response = self._request("HEAD", path)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            _unexpected(response)
+        return response.headers.get("Etag", "").strip('"')
+
     def _raise_missing(self, namespace: str, container: str, key: str) -> NoReturn:
         # Swift answers 404 for a missing object and for a missing container alike.
         if self.container_exists(namespace, container):
@@ -361,6 +513,30 @@ class SwiftObjectStore:
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
+
+
+class _KeyLocks:
+    """One lock per object path while someone holds it (the table never grows unbounded)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextlib.contextmanager
+    def hold(self, path: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(path, (threading.Lock(), 0))
+            self._locks[path] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[path]
+                if users == 1:
+                    del self._locks[path]
+                else:
+                    self._locks[path] = (lock, users - 1)
 
 
 class _Auth:
@@ -524,21 +700,40 @@ def _range_total(response: requests.Response) -> int | None:
     return int(total) if total.isdigit() else None
 
 
+def _object_headers(
+    content_type: str | None, metadata: Mapping[str, str], system_metadata: Mapping[str, str]
+) -> dict[str, str]:
+    # An explicit type: Swift would otherwise guess one from the key's extension. A client's
+    # `s3_etag` parameter is dropped: only a multipart manifest may carry one.
+    content_type = swift_segments.strip_s3_etag(content_type or DEFAULT_CONTENT_TYPE)[0]
+    headers = {"Content-Type": content_type}
+    headers.update({_META_PREFIX + _encode_meta_name(n): v for n, v in metadata.items()})
+    headers.update({_SYSTEM_PREFIX + name: value for name, value in system_metadata.items()})
+    return headers
+
+
 def _object_info(key: str, headers: Mapping[str, str], size: int | None) -> ObjectInfo:
-    metadata = {
-        _decode_meta_name(name[len(_META_PREFIX) :]): _header_text(value)
-        for name, value in headers.items()
-        if name.lower().startswith(_META_PREFIX)
-    }
+    metadata: dict[str, str] = {}
+    system_metadata: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered.startswith(_SYSTEM_PREFIX):
+            system_metadata[lowered[len(_SYSTEM_PREFIX) :]] = value
+        elif lowered.startswith(_META_PREFIX):
+            metadata[_decode_meta_name(name[len(_META_PREFIX) :])] = _header_text(value)
     if size is None:
         raise DriverError(f"swift gave no size for {key!r}")
+    content_type, s3_etag = swift_segments.strip_s3_etag(
+        headers.get("Content-Type", DEFAULT_CONTENT_TYPE)
+    )
     return ObjectInfo(
         key=key,
         size=size,
-        etag=headers.get("Etag", "").strip('"'),
+        etag=s3_etag or headers.get("Etag", "").strip('"'),
         last_modified=_http_time(headers.get("Last-Modified")),
-        content_type=headers.get("Content-Type", DEFAULT_CONTENT_TYPE),
+        content_type=content_type,
         metadata=metadata,
+        system_metadata=system_metadata,
     )
 
 
@@ -546,7 +741,7 @@ def _summary(entry: dict[str, Any]) -> ObjectSummary:
     return ObjectSummary(
         key=entry["name"],
         size=entry["bytes"],
-        etag=entry["hash"],
+        etag=swift_segments.strip_s3_etag(entry.get("content_type", ""))[1] or entry["hash"],
         last_modified=_listing_time(entry["last_modified"], ceil=True),
     )
 

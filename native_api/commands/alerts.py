@@ -7,6 +7,7 @@ from typing import Any
 from core import alerts as core_alerts
 from core.alerts import Alert
 from native_api.call import Call
+from native_api.commands.common import DATE_RANGE, selection, selection_command
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 
 ALERT_FIELDS = (
@@ -76,41 +77,21 @@ def list_alerts(call: Call) -> Reply:
 SELECTION = (
     Param("ids", "list", description="the IDs of the alerts"),
     Param("type", description="archive/delete by alert type"),
-    Param("startdate", "date", description="start date range (inclusive)"),
-    Param("enddate", "date", description="end date range (inclusive)"),
+    *DATE_RANGE,
 )
 
 
 def _selection(call: Call) -> dict[str, Any]:
-    return {
-        "uuids": call.get("ids"),
-        "alert_type": _alert_type(call),
-        "start": call.get("startdate"),
-        "end": call.get("enddate"),
-    }
+    return {**selection(call), "alert_type": _alert_type(call)}
 
 
-@command(
-    "archiveAlerts",
-    kind=Kind.SYNC,
-    description="Archive one or more alerts.",
-    response_name="success",
-    params=SELECTION,
-    roles=ADMIN_ONLY,
-)
+@selection_command("archiveAlerts", "Archive one or more alerts.", SELECTION, roles=ADMIN_ONLY)
 def archive_alerts(call: Call) -> Reply:
     core_alerts.archive_alerts(call.session, call.ctx, **_selection(call))
     return Reply(success=True)
 
 
-@command(
-    "deleteAlerts",
-    kind=Kind.SYNC,
-    description="Delete one or more alerts.",
-    response_name="success",
-    params=SELECTION,
-    roles=ADMIN_ONLY,
-)
+@selection_command("deleteAlerts", "Delete one or more alerts.", SELECTION, roles=ADMIN_ONLY)
 def delete_alerts(call: Call) -> Reply:
     core_alerts.delete_alerts(call.session, call.ctx, **_selection(call))
     return Reply(success=True)

@@ -10,6 +10,7 @@ from core import events as core_events
 from core.events import Event
 from core.identity import Account, Domain, User
 from native_api.call import Call
+from native_api.commands.common import DATE_RANGE, selection, selection_command
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 
 EVENT_FIELDS = (
@@ -117,39 +118,21 @@ def list_event_types(call: Call) -> Reply:
 SELECTION = (
     Param("ids", "list", description="the IDs of the events"),
     Param("type", description="the type of the events"),
-    Param("startdate", "date", description="start date range (inclusive)"),
-    Param("enddate", "date", description="end date range (inclusive)"),
+    *DATE_RANGE,
 )
 
 
 def _selection(call: Call) -> dict[str, Any]:
-    return {
-        "uuids": call.get("ids"),
-        "event_type": call.get("type"),
-        "start": call.get("startdate"),
-        "end": call.get("enddate"),
-    }
+    return {**selection(call), "event_type": call.get("type")}
 
 
-@command(
-    "archiveEvents",
-    kind=Kind.SYNC,
-    description="Archive one or more events.",
-    response_name="success",
-    params=SELECTION,
-)
+@selection_command("archiveEvents", "Archive one or more events.", SELECTION)
 def archive_events(call: Call) -> Reply:
     core_events.archive_events(call.session, call.ctx, **_selection(call))
     return Reply(success=True)
 
 
-@command(
-    "deleteEvents",
-    kind=Kind.SYNC,
-    description="Delete one or more events.",
-    response_name="success",
-    params=SELECTION,
-)
+@selection_command("deleteEvents", "Delete one or more events.", SELECTION)
 def delete_events(call: Call) -> Reply:
     core_events.delete_events(call.session, call.ctx, **_selection(call))
     return Reply(success=True)

@@ -13,6 +13,7 @@ from core.errors import InvalidParameter
 from core.infra import Cluster, Host, Pod, Zone
 from core.listing import paginate
 from native_api.call import Call
+from native_api.commands.common import started
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult
 
@@ -356,21 +357,31 @@ def _hosts_for_vm(call: Call) -> Reply:
     return call.paged(views)
 
 
+def _host_job(name: str, description: str, command_class: str, differences: str = "") -> Any:
+    """An administrator's async command on one host (by id) that answers the host."""
+    return command(
+        name,
+        kind=Kind.ASYNC,
+        description=description,
+        response_name="host",
+        roles=ADMIN_ONLY,
+        params=(Param("id", "uuid", True, "the host ID"),),
+        response_fields=HOST_FIELDS,
+        job_command_class=HOST_JOB + command_class,
+        differences=differences,
+    )
+
+
 def _async(call: Call, start: Any) -> Reply:
     host = _host(call)
     job = start(call.session, call.ctx, host)
-    return Reply(job_uuid=job.uuid, instance_uuid=host.uuid)
+    return started(job, host)
 
 
-@command(
+@_host_job(
     "prepareHostForMaintenance",
-    kind=Kind.ASYNC,
-    description="Prepares a host for maintenance.",
-    response_name="host",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the host ID"),),
-    response_fields=HOST_FIELDS,
-    job_command_class=HOST_JOB + "PrepareForMaintenanceCmd",
+    "Prepares a host for maintenance.",
+    "PrepareForMaintenanceCmd",
     differences="Running VMs are live-migrated by the planner; a VM that cannot move (or is "
     "starting or stopping) leaves the host in ErrorInMaintenance.",
 )
@@ -378,29 +389,15 @@ def prepare_host_for_maintenance(call: Call) -> Reply:
     return _async(call, host_maintenance.prepare_for_maintenance)
 
 
-@command(
-    "cancelHostMaintenance",
-    kind=Kind.ASYNC,
-    description="Cancels host maintenance.",
-    response_name="host",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the host ID"),),
-    response_fields=HOST_FIELDS,
-    job_command_class=HOST_JOB + "CancelMaintenanceCmd",
-)
+@_host_job("cancelHostMaintenance", "Cancels host maintenance.", "CancelMaintenanceCmd")
 def cancel_host_maintenance(call: Call) -> Reply:
     return _async(call, host_maintenance.cancel_maintenance)
 
 
-@command(
+@_host_job(
     "reconnectHost",
-    kind=Kind.ASYNC,
-    description="Reconnects a host.",
-    response_name="host",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the host ID"),),
-    response_fields=HOST_FIELDS,
-    job_command_class=HOST_JOB + "ReconnectHostCmd",
+    "Reconnects a host.",
+    "ReconnectHostCmd",
     differences="The simulator's agent is always connected: the job only records a ping.",
 )
 def reconnect_host(call: Call) -> Reply:

@@ -13,14 +13,8 @@ from core.identity import Account, Domain, User
 from core.listing import paginate
 from core.roles import CsRole
 from native_api.call import Call
-from native_api.registry import (
-    PAGING,
-    Field,
-    Kind,
-    Param,
-    Reply,
-    command,
-)
+from native_api.commands.common import started
+from native_api.registry import PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult
 
 MANAGERS = frozenset({Role.ADMIN, Role.DOMAIN_ADMIN})
@@ -506,7 +500,7 @@ def disable_account(call: Call) -> Reply:
     job = identity_admin.disable_account(
         call.session, call.ctx, account, lock=bool(call.get("lock"))
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=account.uuid)
+    return started(job, account)
 
 
 @command(

@@ -12,10 +12,9 @@ from core.errors import InvalidParameter
 from core.infra import Cluster, Pod, Zone
 from core.listing import paginate
 from native_api.call import Call
+from native_api.commands.common import delete_command
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import zone_view
-
-SUCCESS_FIELDS = (Field("success", "boolean", "true if operation is executed successfully"),)
 
 # views --------------------------------------------------------------------------------------
 
@@ -131,6 +130,34 @@ ZONE_FIELDS = (
     Field("localstorageenabled", "boolean", "true if local storage offering enabled"),
     Field("capacity", "list", "the capacity of the Zone"),
 )
+_DNS2 = Param("dns2", description="the second DNS for the Zone")
+_INTERNAL_DNS2 = Param("internaldns2", description="the second internal DNS for the Zone")
+_GUEST_CIDR = Param("guestcidraddress", description="the guest CIDR address for the Zone")
+_NETWORK_DOMAIN = Param("domain", description="Network domain name for the networks in the zone")
+_LOCAL_STORAGE = Param(
+    "localstorageenabled",
+    "boolean",
+    description="true if local storage offering enabled, false otherwise",
+)
+
+
+# CloudStack's updateZone describes its allocationstate with the cluster commands' words.
+_CLUSTER_ALLOCATION_STATE = Param(
+    "allocationstate",
+    description="Allocation state of this cluster for allocation of new resources",
+)
+
+
+def _zone_settings(call: Call) -> dict[str, Any]:
+    """The zone settings createZone and updateZone both take, as core arguments."""
+    return {
+        "name": call.get("name"),
+        "dns1": call.get("dns1"),
+        "internal_dns1": call.get("internaldns1"),
+        "guest_cidr": call.get("guestcidraddress"),
+        "allocation_state": call.get("allocationstate"),
+        "local_storage_enabled": call.get("localstorageenabled"),
+    }
 
 
 @command(
@@ -190,10 +217,10 @@ def list_zones(call: Call) -> Reply:
             required=True,
             description="network type of the zone, can be Basic or Advanced",
         ),
-        Param("dns2", description="the second DNS for the Zone"),
-        Param("internaldns2", description="the second internal DNS for the Zone"),
-        Param("guestcidraddress", description="the guest CIDR address for the Zone"),
-        Param("domain", description="Network domain name for the networks in the zone"),
+        _DNS2,
+        _INTERNAL_DNS2,
+        _GUEST_CIDR,
+        _NETWORK_DOMAIN,
         Param(
             "domainid", "uuid", description="the ID of the containing domain, null for public zones"
         ),
@@ -201,11 +228,7 @@ def list_zones(call: Call) -> Reply:
             "allocationstate",
             description="Allocation state of this Zone for allocation of new resources",
         ),
-        Param(
-            "localstorageenabled",
-            "boolean",
-            description="true if local storage offering enabled, false otherwise",
-        ),
+        _LOCAL_STORAGE,
         Param(
             "securitygroupenabled",
             "boolean",
@@ -219,14 +242,9 @@ def create_zone(call: Call) -> Reply:
     zone = infra.add_zone(
         call.session,
         call.ctx,
-        name=call.get("name"),
         network_type=call.get("networktype"),
-        dns1=call.get("dns1"),
-        internal_dns1=call.get("internaldns1"),
-        guest_cidr=call.get("guestcidraddress"),
-        allocation_state=call.get("allocationstate"),
-        local_storage_enabled=call.get("localstorageenabled"),
         description=call.get("name"),
+        **_zone_settings(call),
     )
     return Reply(obj=full_zone_view(call, zone))
 
@@ -242,47 +260,22 @@ def create_zone(call: Call) -> Reply:
         Param("name", description="the name of the Zone"),
         Param("dns1", description="the first DNS for the Zone"),
         Param("internaldns1", description="the first internal DNS for the Zone"),
-        Param("guestcidraddress", description="the guest CIDR address for the Zone"),
-        Param(
-            "allocationstate",
-            description="Allocation state of this cluster for allocation of new resources",
-        ),
-        Param(
-            "localstorageenabled",
-            "boolean",
-            description="true if local storage offering enabled, false otherwise",
-        ),
-        Param("dns2", description="the second DNS for the Zone"),
-        Param("internaldns2", description="the second internal DNS for the Zone"),
-        Param("domain", description="Network domain name for the networks in the zone"),
+        _GUEST_CIDR,
+        _CLUSTER_ALLOCATION_STATE,
+        _LOCAL_STORAGE,
+        _DNS2,
+        _INTERNAL_DNS2,
+        _NETWORK_DOMAIN,
     ),
     response_fields=ZONE_FIELDS,
 )
 def update_zone(call: Call) -> Reply:
     zone = infra.zone_by_uuid(call.session, call.get("id"))
-    infra.update_zone(
-        call.session,
-        call.ctx,
-        zone,
-        name=call.get("name"),
-        dns1=call.get("dns1"),
-        internal_dns1=call.get("internaldns1"),
-        guest_cidr=call.get("guestcidraddress"),
-        allocation_state=call.get("allocationstate"),
-        local_storage_enabled=call.get("localstorageenabled"),
-    )
+    infra.update_zone(call.session, call.ctx, zone, **_zone_settings(call))
     return Reply(obj=full_zone_view(call, zone))
 
 
-@command(
-    "deleteZone",
-    kind=Kind.SYNC,
-    description="Deletes a Zone.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the ID of the Zone"),),
-    response_fields=SUCCESS_FIELDS,
-)
+@delete_command("deleteZone", "Deletes a Zone.", "the ID of the Zone")
 def delete_zone(call: Call) -> Reply:
     infra.delete_zone(call.session, call.ctx, infra.zone_by_uuid(call.session, call.get("id")))
     return Reply(success=True)
@@ -312,6 +305,18 @@ POD_RANGE = (
 )
 
 
+def _pod_settings(call: Call) -> dict[str, Any]:
+    """The pod settings createPod and updatePod both take, as core arguments."""
+    return {
+        "name": call.get("name"),
+        "gateway": call.get("gateway"),
+        "netmask": call.get("netmask"),
+        "start_ip": call.get("startip"),
+        "end_ip": call.get("endip"),
+        "allocation_state": call.get("allocationstate"),
+    }
+
+
 @command(
     "createPod",
     kind=Kind.SYNC,
@@ -327,17 +332,9 @@ POD_RANGE = (
 )
 def create_pod(call: Call) -> Reply:
     zone = infra.zone_by_uuid(call.session, call.get("zoneid"))
-    pod = infra.add_pod(
-        call.session,
-        call.ctx,
-        zone=zone,
-        name=call.get("name"),
-        gateway=call.get("gateway"),
-        netmask=call.get("netmask"),
-        start_ip=call.get("startip"),
-        end_ip=call.get("endip") or call.get("startip"),
-        allocation_state=call.get("allocationstate"),
-    )
+    settings = _pod_settings(call)
+    settings["end_ip"] = settings["end_ip"] or settings["start_ip"]
+    pod = infra.add_pod(call.session, call.ctx, zone=zone, **settings)
     return Reply(obj=pod_view(call, pod))
 
 
@@ -356,29 +353,11 @@ def create_pod(call: Call) -> Reply:
 )
 def update_pod(call: Call) -> Reply:
     pod = infra.get_pod(call.session, call.get("id"))
-    infra.update_pod(
-        call.session,
-        call.ctx,
-        pod,
-        name=call.get("name"),
-        gateway=call.get("gateway"),
-        netmask=call.get("netmask"),
-        start_ip=call.get("startip"),
-        end_ip=call.get("endip"),
-        allocation_state=call.get("allocationstate"),
-    )
+    infra.update_pod(call.session, call.ctx, pod, **_pod_settings(call))
     return Reply(obj=pod_view(call, pod))
 
 
-@command(
-    "deletePod",
-    kind=Kind.SYNC,
-    description="Deletes a Pod.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the ID of the Pod"),),
-    response_fields=SUCCESS_FIELDS,
-)
+@delete_command("deletePod", "Deletes a Pod.", "the ID of the Pod")
 def delete_pod(call: Call) -> Reply:
     infra.delete_pod(call.session, call.ctx, infra.get_pod(call.session, call.get("id")))
     return Reply(success=True)
@@ -450,10 +429,7 @@ CLUSTER_FIELDS = (
         ),
         Param("zoneid", "uuid", True, "the Zone ID for the cluster"),
         Param("podid", "uuid", True, "the Pod ID for the host"),
-        Param(
-            "allocationstate",
-            description="Allocation state of this cluster for allocation of new resources",
-        ),
+        _CLUSTER_ALLOCATION_STATE,
         Param("url", description="the URL"),
         Param("username", description="the username for the cluster"),
         Param("password", description="the password for the host"),
@@ -498,10 +474,7 @@ def _hypervisor(name: str) -> str:
     params=(
         Param("id", "uuid", True, "the ID of the Cluster"),
         Param("clustername", description="the cluster name"),
-        Param(
-            "allocationstate",
-            description="Allocation state of this cluster for allocation of new resources",
-        ),
+        _CLUSTER_ALLOCATION_STATE,
         Param("managedstate", description="whether this cluster is managed by cloudstack"),
     ),
     response_fields=CLUSTER_FIELDS,
@@ -518,15 +491,7 @@ def update_cluster(call: Call) -> Reply:
     return Reply(obj=cluster_view(call, cluster))
 
 
-@command(
-    "deleteCluster",
-    kind=Kind.SYNC,
-    description="Deletes a cluster.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the cluster ID"),),
-    response_fields=SUCCESS_FIELDS,
-)
+@delete_command("deleteCluster", "Deletes a cluster.", "the cluster ID")
 def delete_cluster(call: Call) -> Reply:
     infra.delete_cluster(call.session, call.ctx, infra.get_cluster(call.session, call.get("id")))
     return Reply(success=True)

@@ -12,11 +12,19 @@ from core.context import CallContext
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from native_api.call import Call
+from native_api.commands.common import owner_params, started
 from native_api.commands.templates import (
+    COPY_DESTINATIONS,
+    OPTIONAL_DOMAIN,
     PERMISSION_FIELDS,
     PERMISSION_PARAMS,
+    SORT_KEY,
     TAGS,
     TEMPLATE_FIELDS,
+    TEMPLATE_ID,
+    UPDATE_PARAMS,
+    UPDATE_SCALING,
+    checksum_param,
     copy_from,
     delete_from,
     list_rows,
@@ -111,22 +119,12 @@ def _iso(call: Call) -> core_templates.Template:
             description="true if ISO contains XS/VMWare "
             "tools inorder to support dynamic scaling of VM CPU/memory",
         ),
-        Param(
-            "checksum",
-            description="the checksum value of this ISO. The parameter containing "
-            "the checksum will be considered a MD5sum if it is not prefixed and just a plain "
-            "ascii/utf8 representation of a hexadecimal string. If it is required to use "
-            "another algorithm the hexadecimal string is to be prefixed with a string of the "
-            'form, "{<algorithm>}", not including the double quotes.',
+        checksum_param("ISO"),
+        *owner_params(
+            "an optional account name. Must be used with domainId.",
+            OPTIONAL_DOMAIN,
+            "Register ISO for the project",
         ),
-        Param("account", description="an optional account name. Must be used with domainId."),
-        Param(
-            "domainid",
-            "uuid",
-            description="an optional domainId. If the account parameter is "
-            "used, domainId must also be used.",
-        ),
-        Param("projectid", "uuid", description="Register ISO for the project"),
     ),
     response_fields=TEMPLATE_FIELDS,
 )
@@ -175,29 +173,7 @@ def list_isos(call: Call) -> Reply:
     kind=Kind.SYNC,
     description="Updates an ISO file.",
     response_name="iso",
-    params=(
-        Param("id", "uuid", True, "the ID of the image file"),
-        Param("name", description="the name of the image file"),
-        Param("displaytext", description="the display text of the image", length=4096),
-        Param(
-            "ostypeid",
-            "uuid",
-            description="the ID of the OS type that best represents the OS of this image.",
-        ),
-        Param(
-            "passwordenabled",
-            "boolean",
-            description="true if the image supports the password reset feature; default is false",
-        ),
-        Param("bootable", "boolean", description="true if image is bootable, false otherwise"),
-        Param("sortkey", "integer", description="sort key of the template, integer"),
-        Param(
-            "isdynamicallyscalable",
-            "boolean",
-            description="true if template/ISO contains "
-            "XS/VMWare tools inorder to support dynamic scaling of VM cpu/memory",
-        ),
-    ),
+    params=(*UPDATE_PARAMS, SORT_KEY, UPDATE_SCALING),
     response_fields=TEMPLATE_FIELDS,
 )
 def update_iso(call: Call) -> Reply:
@@ -236,12 +212,7 @@ def delete_iso(call: Call) -> Reply:
             "uuid",
             description="ID of the zone the template is currently hosted on.",
         ),
-        Param("destzoneid", "uuid", description="ID of the zone the template is being copied to."),
-        Param(
-            "destzoneids",
-            "list",
-            description="A list of IDs of the zones that the template needs to be copied to.",
-        ),
+        *COPY_DESTINATIONS,
     ),
     response_fields=TEMPLATE_FIELDS,
     job_command_class=ISO_CMD + "CopyIsoCmd",
@@ -266,7 +237,7 @@ def update_iso_permissions(call: Call) -> Reply:
     kind=Kind.SYNC,
     description="List iso visibility and all accounts that have permissions to view this iso.",
     response_name="templatepermission",
-    params=(Param("id", "uuid", True, "the template ID"),),
+    params=(TEMPLATE_ID,),
     response_fields=PERMISSION_FIELDS,
 )
 def list_iso_permissions(call: Call) -> Reply:
@@ -293,7 +264,7 @@ def attach_iso(call: Call) -> Reply:
     iso = _iso(call)
     vm = vms.get_vm(call.session, call.ctx, uuid=call.get("virtualmachineid"))
     job = core_isos.attach_iso(call.session, call.ctx, iso, vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -314,4 +285,4 @@ def attach_iso(call: Call) -> Reply:
 def detach_iso(call: Call) -> Reply:
     vm = vms.get_vm(call.session, call.ctx, uuid=call.get("virtualmachineid"))
     job = core_isos.detach_iso(call.session, call.ctx, vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)

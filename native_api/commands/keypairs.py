@@ -10,6 +10,7 @@ from core import keypairs
 from core.identity import Account, Domain
 from core.keypairs import SSHKeyPair
 from native_api.call import Call
+from native_api.commands.common import owner_params
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 
 KEYPAIR_FIELDS = (
@@ -21,18 +22,11 @@ KEYPAIR_FIELDS = (
     Field("domain", description="the domain name of the keypair owner"),
 )
 CREATE_FIELDS = (*KEYPAIR_FIELDS, Field("privatekey", description="Private key"))
-OWNER_PARAMS = (
-    Param(
-        "account",
-        description="an optional account for the ssh key. Must be used with domainId.",
-    ),
-    Param(
-        "domainid",
-        "uuid",
-        description="an optional domainId for the ssh key. If the account parameter is used, "
-        "domainId must also be used.",
-    ),
-    Param("projectid", "uuid", description="an optional project for the ssh key"),
+OWNER_PARAMS = owner_params(
+    "an optional account for the ssh key. Must be used with domainId.",
+    "an optional domainId for the ssh key. If the account parameter is used, "
+    "domainId must also be used.",
+    "an optional project for the ssh key",
 )
 
 

@@ -7,6 +7,7 @@ from core.vms import migrate
 from core.vms.models import VirtualMachine
 from core.vms.service import get_vm
 from native_api.call import Call
+from native_api.commands.common import started
 from native_api.commands.hosts import HOST_FIELDS, host_view
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult, vm_view
@@ -65,7 +66,7 @@ def migrate_virtual_machine(call: Call) -> Reply:
     vm = get_vm(call.session, call.ctx, uuid=call.get("virtualmachineid"))
     host_id = infra.get_host(call.session, call.get("hostid")).id if call.get("hostid") else None
     job = migrate.migrate_vm(call.session, call.ctx, vm, host_id=host_id)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(

@@ -1,4 +1,4 @@
-"""Network offerings (records: guest networks are not built yet)."""
+"""Network offerings: what guest networks (core.networks) are created from."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from core import offerings
 from core.offerings import NetworkOffering
 from native_api.call import Call
+from native_api.commands.common import OFFERING_DOMAINS, OFFERING_ZONES, delete_command
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 
 FIELDS = (
@@ -28,7 +29,6 @@ FIELDS = (
     Field("service", "list", "the list of supported services"),
     Field("forvpc", "boolean", "true if network offering can be used by VPC networks only"),
 )
-SUCCESS_FIELDS = (Field("success", "boolean", "true if operation is executed successfully"),)
 
 
 def network_offering_view(offering: NetworkOffering) -> dict[str, Any]:
@@ -65,6 +65,9 @@ def network_offering_view(offering: NetworkOffering) -> dict[str, Any]:
         "created": offering.created,
         "hasannotations": False,
     }
+
+
+_TAGS = Param("tags", description="the tags for the network offering.", length=4096)
 
 
 def _providers(call: Call) -> dict[str, str]:
@@ -133,7 +136,7 @@ def _providers(call: Call) -> dict[str, str]:
             "integer",
             description="data transfer rate in megabits per second allowed",
         ),
-        Param("tags", description="the tags for the network offering.", length=4096),
+        _TAGS,
         Param(
             "ispersistent",
             "boolean",
@@ -158,19 +161,11 @@ def _providers(call: Call) -> dict[str, str]:
             "during creation. Default is false",
             since="4.16",
         ),
-        Param(
-            "domainid",
-            "list",
-            description="the ID of the containing domain(s), null for public offerings",
-        ),
-        Param(
-            "zoneid",
-            "list",
-            description="the ID of the containing zone(s), null for public offerings",
-        ),
+        OFFERING_DOMAINS,
+        OFFERING_ZONES,
     ),
     response_fields=FIELDS,
-    differences="A record only (no guest networks yet); domainid/zoneid are not kept.",
+    differences="domainid/zoneid are not kept.",
 )
 def create_network_offering(call: Call) -> Reply:
     offering = offerings.add_network_offering(
@@ -214,7 +209,7 @@ def create_network_offering(call: Call) -> Reply:
             "network offering for new networks",
         ),
         Param("state", description="update state for the network offering"),
-        Param("tags", description="the tags for the network offering.", length=4096),
+        _TAGS,
     ),
     response_fields=FIELDS,
 )
@@ -237,14 +232,8 @@ def update_network_offering(call: Call) -> Reply:
     return Reply(obj=network_offering_view(offering))
 
 
-@command(
-    "deleteNetworkOffering",
-    kind=Kind.SYNC,
-    description="Deletes a network offering.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the ID of the network offering"),),
-    response_fields=SUCCESS_FIELDS,
+@delete_command(
+    "deleteNetworkOffering", "Deletes a network offering.", "the ID of the network offering"
 )
 def delete_network_offering(call: Call) -> Reply:
     offering = offerings.network_offering_by_uuid(call.session, call.get("id"))

@@ -14,6 +14,7 @@ from core.public_ips import PublicIpAddress
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, started
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult
 
@@ -164,6 +165,20 @@ def _list(call: Call, purpose: str, view: Any) -> Reply:
     return Reply(items=[view(call.session, row, call.ctx) for row in rows], total=total)
 
 
+def _rule_args(call: Call) -> dict[str, Any]:
+    """What the create commands of firewall and IP forwarding rules share."""
+    return {
+        "protocol": call.get("protocol"),
+        "start_port": call.get("startport"),
+        "end_port": call.get("endport"),
+        "cidr_list": _cidrs(call),
+    }
+
+
+def _address(call: Call) -> PublicIpAddress:
+    return ips.get_public_ip(call.session, call.ctx, call.get("ipaddressid"))
+
+
 def _delete(call: Call, purpose: str) -> Reply:
     rule = rules.get_rule(call.session, call.ctx, purpose, call.get("id"))
     job = rules.delete_rule(call.session, call.ctx, rule)
@@ -176,10 +191,25 @@ _LIST_PARAMS = (
     Param("ipaddressid", "uuid", description="the ID of IP address of the rules"),
     Param("networkid", "uuid", description="list rules for certain network"),
     Param("fordisplay", "boolean", description="list resources by display flag"),
-    Param("tags", "map", description="List resources by tags (key/value pairs)"),
+    LIST_TAGS,
     *PAGING,
     *OWNER_SCOPE,
 )
+
+
+def _delete_command(
+    rule: str, description: str, package: str = _FIREWALL_COMMANDS, id_param: Param = _ID
+) -> Any:
+    """deleteFirewallRule, deletePortForwardingRule, deleteIpForwardingRule."""
+    return command(
+        f"delete{rule}",
+        kind=Kind.ASYNC,
+        description=description,
+        response_name="success",
+        params=(id_param,),
+        entity="FirewallRule",
+        job_command_class=f"{package}Delete{rule}Cmd",
+    )
 
 
 # ---- firewall rules
@@ -211,30 +241,18 @@ _LIST_PARAMS = (
     differences=_DIFFERENCES,
 )
 def create_firewall_rule(call: Call) -> Reply:
-    address = ips.get_public_ip(call.session, call.ctx, call.get("ipaddressid"))
     rule, job = rules.create_firewall_rule(
         call.session,
         call.ctx,
-        address,
-        protocol=call.get("protocol"),
-        start_port=call.get("startport"),
-        end_port=call.get("endport"),
-        cidr_list=_cidrs(call),
+        _address(call),
         icmp_type=call.get("icmptype"),
         icmp_code=call.get("icmpcode"),
+        **_rule_args(call),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=rule.uuid)
+    return started(job, rule)
 
 
-@command(
-    "deleteFirewallRule",
-    kind=Kind.ASYNC,
-    description="Deletes a firewall rule",
-    response_name="success",
-    params=(_ID,),
-    entity="FirewallRule",
-    job_command_class=_FIREWALL_COMMANDS + "DeleteFirewallRuleCmd",
-)
+@_delete_command("FirewallRule", "Deletes a firewall rule")
 def delete_firewall_rule(call: Call) -> Reply:
     return _delete(call, FIREWALL)
 
@@ -313,7 +331,7 @@ def list_firewall_rules(call: Call) -> Reply:
     "ignored (the VM's primary address is the target).",
 )
 def create_port_forwarding_rule(call: Call) -> Reply:
-    address = ips.get_public_ip(call.session, call.ctx, call.get("ipaddressid"))
+    address = _address(call)
     vm = vms.get_vm(call.session, call.ctx, uuid=call.get("virtualmachineid"))
     rule, job = rules.create_port_forwarding_rule(
         call.session,
@@ -327,18 +345,10 @@ def create_port_forwarding_rule(call: Call) -> Reply:
         private_end_port=call.get("privateendport"),
         cidr_list=_cidrs(call),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=rule.uuid)
+    return started(job, rule)
 
 
-@command(
-    "deletePortForwardingRule",
-    kind=Kind.ASYNC,
-    description="Deletes a port forwarding rule",
-    response_name="success",
-    params=(_ID,),
-    entity="FirewallRule",
-    job_command_class=_FIREWALL_COMMANDS + "DeletePortForwardingRuleCmd",
-)
+@_delete_command("PortForwardingRule", "Deletes a port forwarding rule")
 def delete_port_forwarding_rule(call: Call) -> Reply:
     return _delete(call, PORT_FORWARDING)
 
@@ -387,27 +397,17 @@ def list_port_forwarding_rules(call: Call) -> Reply:
     differences=_DIFFERENCES + "openfirewall creates no companion firewall rule.",
 )
 def create_ip_forwarding_rule(call: Call) -> Reply:
-    address = ips.get_public_ip(call.session, call.ctx, call.get("ipaddressid"))
     rule, job = rules.create_ip_forwarding_rule(
-        call.session,
-        call.ctx,
-        address,
-        protocol=call.get("protocol"),
-        start_port=call.get("startport"),
-        end_port=call.get("endport"),
-        cidr_list=_cidrs(call),
+        call.session, call.ctx, _address(call), **_rule_args(call)
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=rule.uuid)
+    return started(job, rule)
 
 
-@command(
-    "deleteIpForwardingRule",
-    kind=Kind.ASYNC,
-    description="Deletes an IP forwarding rule",
-    response_name="success",
-    params=(Param("id", "uuid", True, "the ID of the forwarding rule"),),
-    entity="FirewallRule",
-    job_command_class=_NAT_COMMANDS + "DeleteIpForwardingRuleCmd",
+@_delete_command(
+    "IpForwardingRule",
+    "Deletes an IP forwarding rule",
+    _NAT_COMMANDS,
+    id_param=Param("id", "uuid", True, "the ID of the forwarding rule"),
 )
 def delete_ip_forwarding_rule(call: Call) -> Reply:
     return _delete(call, STATIC_NAT)
@@ -432,34 +432,12 @@ def list_ip_forwarding_rules(call: Call) -> Reply:
     return _list(call, STATIC_NAT, ip_forwarding_rule_view)
 
 
-JOB_RESULTS.update(
-    {
-        "firewallrule.create": JobResult(
-            "firewallrule",
-            _FIREWALL_COMMANDS + "CreateFirewallRuleCmd",
-            NetworkRule,
-            firewall_rule_view,
-        ),
-        "firewallrule.delete": JobResult(
-            "firewallrule", _FIREWALL_COMMANDS + "DeleteFirewallRuleCmd"
-        ),
-        "portforwardingrule.create": JobResult(
-            "portforwardingrule",
-            _FIREWALL_COMMANDS + "CreatePortForwardingRuleCmd",
-            NetworkRule,
-            port_forwarding_rule_view,
-        ),
-        "portforwardingrule.delete": JobResult(
-            "portforwardingrule", _FIREWALL_COMMANDS + "DeletePortForwardingRuleCmd"
-        ),
-        "ipforwardingrule.create": JobResult(
-            "ipforwardingrule",
-            _NAT_COMMANDS + "CreateIpForwardingRuleCmd",
-            NetworkRule,
-            ip_forwarding_rule_view,
-        ),
-        "ipforwardingrule.delete": JobResult(
-            "ipforwardingrule", _NAT_COMMANDS + "DeleteIpForwardingRuleCmd"
-        ),
-    }
-)
+for _object, _package, _name, _view in (
+    ("firewallrule", _FIREWALL_COMMANDS, "FirewallRule", firewall_rule_view),
+    ("portforwardingrule", _FIREWALL_COMMANDS, "PortForwardingRule", port_forwarding_rule_view),
+    ("ipforwardingrule", _NAT_COMMANDS, "IpForwardingRule", ip_forwarding_rule_view),
+):
+    JOB_RESULTS[f"{_object}.create"] = JobResult(
+        _object, f"{_package}Create{_name}Cmd", NetworkRule, _view
+    )
+    JOB_RESULTS[f"{_object}.delete"] = JobResult(_object, f"{_package}Delete{_name}Cmd")

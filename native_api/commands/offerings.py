@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,16 @@ from core.identity import Domain
 from core.infra import Zone
 from core.offerings import DiskOffering, ServiceOffering
 from native_api.call import Call
+from native_api.commands.common import (
+    IS_RECURSIVE,
+    LIST_ALL,
+    OFFERING_DOMAINS,
+    OFFERING_ZONES,
+    PROVISIONING_TYPE,
+    delete_command,
+    domain_id_of,
+    zone_id_of,
+)
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 
 SERVICE_FIELDS = (
@@ -40,7 +51,6 @@ DISK_FIELDS = (
     Field("tags", description="the tags for the disk offering"),
     Field("storagetype", description="the storage type for this disk offering"),
 )
-SUCCESS_FIELDS = (Field("success", "boolean", "true if operation is executed successfully"),)
 
 
 def _place(session: Session, offering: Any) -> dict[str, Any]:
@@ -122,6 +132,41 @@ def disk_offering_view(session: Session, offering: DiskOffering) -> dict[str, An
     }
 
 
+_ZONES = replace(OFFERING_ZONES, since="4.13")
+_LIST_ZONE = Param(
+    "zoneid", "uuid", description="id of zone disk offering is associated with", since="4.13"
+)
+
+
+def _state_filter(noun: str) -> Param:
+    return Param(
+        "state",
+        description=f"Filter by state of the {noun}. Defaults to 'Active'. If set to 'all' "
+        "shows both Active & Inactive offerings.",
+        since="4.19",
+    )
+
+
+def _rows(call: Call, by_uuid: Any, list_rows: Any, **filters: Any) -> list[Any]:
+    """listServiceOfferings / listDiskOfferings: the filters both take, then `filters`."""
+    offering_id = by_uuid(call.session, call.get("id")).id if call.get("id") else None
+    state = (call.get("state") or "").lower()
+    rows = list_rows(
+        call.session,
+        offering_id=offering_id,
+        name=call.get("name"),
+        ctx=call.ctx,
+        keyword=call.get("keyword"),
+        domain_id=domain_id_of(call),
+        zone_id=zone_id_of(call),
+        active_only=state in ("", "active"),
+        **filters,
+    )
+    if state == "inactive":
+        rows = [o for o in rows if o.state == offerings.INACTIVE]
+    return list(rows)
+
+
 def _first_uuid(call: Call, name: str, kind: str) -> int | None:
     """CloudStack takes lists of domains and zones; cloudgate keeps one of each."""
     values = call.get(name) or []
@@ -134,6 +179,27 @@ def _first_uuid(call: Call, name: str, kind: str) -> int | None:
     from core.db import get_live
 
     return get_live(call.session, Domain, "domain", uuid=values[0]).id
+
+
+def _new_offering(call: Call) -> dict[str, Any]:
+    """The arguments createServiceOffering and createDiskOffering share."""
+    return {
+        "name": call.get("name"),
+        "display_text": call.get("displaytext"),
+        "customized": call.get("customized"),
+        "storage_type": call.get("storagetype"),
+        "domain_id": _first_uuid(call, "domainid", "domain"),
+        "zone_id": _first_uuid(call, "zoneid", "zone"),
+    }
+
+
+def _offering_change(call: Call) -> dict[str, Any]:
+    """The changes updateServiceOffering and updateDiskOffering share."""
+    return {
+        "name": call.get("name"),
+        "display_text": call.get("displaytext"),
+        "state": call.get("state"),
+    }
 
 
 def _details(call: Call) -> dict[str, str]:
@@ -216,23 +282,10 @@ def _int(details: dict[str, str], key: str) -> int | None:
             "boolean",
             description="restrict the CPU usage to committed service offering",
         ),
-        Param(
-            "domainid",
-            "list",
-            description="the ID of the containing domain(s), null for public offerings",
-        ),
-        Param(
-            "zoneid",
-            "list",
-            description="the ID of the containing zone(s), null for public offerings",
-            since="4.13",
-        ),
+        OFFERING_DOMAINS,
+        _ZONES,
         Param("issystem", "boolean", description="is this a system vm offering"),
-        Param(
-            "provisioningtype",
-            description="provisioning type used to create volumes. Valid "
-            "values are thin, sparse, fat.",
-        ),
+        PROVISIONING_TYPE,
         Param(
             "details", "map", description="details for planner, used to store specific parameters"
         ),
@@ -246,23 +299,18 @@ def create_service_offering(call: Call) -> Reply:
     offering = offerings.add_service_offering(
         call.session,
         call.ctx,
-        name=call.get("name"),
-        display_text=call.get("displaytext"),
         cpu_number=call.get("cpunumber"),
         cpu_speed_mhz=call.get("cpuspeed"),
         memory_mb=call.get("memory"),
-        customized=call.get("customized"),
         min_cpu_number=call.get("mincpunumber"),
         max_cpu_number=call.get("maxcpunumber"),
         min_memory_mb=call.get("minmemory"),
         max_memory_mb=call.get("maxmemory"),
         host_tags=call.get("hosttags"),
         storage_tags=call.get("tags"),
-        storage_type=call.get("storagetype"),
         offer_ha=bool(call.get("offerha")),
         limit_cpu_use=bool(call.get("limitcpuuse")),
-        domain_id=_first_uuid(call, "domainid", "domain"),
-        zone_id=_first_uuid(call, "zoneid", "zone"),
+        **_new_offering(call),
     )
     return Reply(obj=service_offering_view(call.session, offering))
 
@@ -299,23 +347,15 @@ def update_service_offering(call: Call) -> Reply:
         call.session,
         call.ctx,
         offering,
-        name=call.get("name"),
-        display_text=call.get("displaytext"),
         host_tag=call.get("hosttags"),
         storage_tags=call.get("storagetags"),
-        state=call.get("state"),
+        **_offering_change(call),
     )
     return Reply(obj=service_offering_view(call.session, offering))
 
 
-@command(
-    "deleteServiceOffering",
-    kind=Kind.SYNC,
-    description="Deletes a service offering.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the ID of the service offering"),),
-    response_fields=SUCCESS_FIELDS,
+@delete_command(
+    "deleteServiceOffering", "Deletes a service offering.", "the ID of the service offering"
 )
 def delete_service_offering(call: Call) -> Reply:
     offering = offerings.service_offering_by_uuid(call.session, call.get("id"))
@@ -336,12 +376,7 @@ def delete_service_offering(call: Call) -> Reply:
             "uuid",
             description="the ID of the domain associated with the service offering",
         ),
-        Param(
-            "isrecursive",
-            "boolean",
-            description="defaults to false, but if true, lists all "
-            "resources from the parent specified by the domainId till leaves.",
-        ),
+        IS_RECURSIVE,
         Param("issystem", "boolean", description="is this a system vm offering"),
         Param(
             "systemvmtype",
@@ -355,12 +390,7 @@ def delete_service_offering(call: Call) -> Reply:
             "in if you want to see the available service offering that a virtual machine can "
             "be changed to.",
         ),
-        Param(
-            "zoneid",
-            "uuid",
-            description="id of zone disk offering is associated with",
-            since="4.13",
-        ),
+        _LIST_ZONE,
         Param(
             "cpunumber",
             "integer",
@@ -379,42 +409,20 @@ def delete_service_offering(call: Call) -> Reply:
             description="the CPU speed that listed offerings must support",
             since="4.15",
         ),
-        Param(
-            "state",
-            description="Filter by state of the service offering. Defaults to "
-            "'Active'. If set to 'all' shows both Active & Inactive offerings.",
-            since="4.19",
-        ),
-        Param("listall", "boolean", description="If set to true, list all the resources"),
+        _state_filter("service offering"),
+        LIST_ALL,
         *PAGING,
     ),
     response_fields=SERVICE_FIELDS,
 )
 def list_service_offerings(call: Call) -> Reply:
     session = call.session
-    offering_id = (
-        offerings.service_offering_by_uuid(session, call.get("id")).id if call.get("id") else None
-    )
-    domain_id = None
-    if call.get("domainid"):
-        from core.db import get_live
-
-        domain_id = get_live(session, Domain, "domain", uuid=call.get("domainid")).id
-    zone = infra.zone_by_uuid(session, call.get("zoneid")) if call.get("zoneid") else None
-    state = (call.get("state") or "").lower()
-    rows = offerings.list_service_offerings(
-        session,
-        offering_id=offering_id,
-        name=call.get("name"),
-        ctx=call.ctx,
-        keyword=call.get("keyword"),
+    rows = _rows(
+        call,
+        offerings.service_offering_by_uuid,
+        offerings.list_service_offerings,
         is_system=call.get("issystem"),
-        domain_id=domain_id,
-        zone_id=zone.id if zone else None,
-        active_only=state in ("", "active"),
     )
-    if state == "inactive":
-        rows = [o for o in rows if o.state == offerings.INACTIVE]
     if call.get("virtualmachineid"):
         from core.vms.service import get_vm
 
@@ -470,22 +478,9 @@ def _fits(offering: ServiceOffering, call: Call) -> bool:
             "storagetype",
             description="the storage type of the disk offering. Values are local and shared.",
         ),
-        Param(
-            "domainid",
-            "list",
-            description="the ID of the containing domain(s), null for public offerings",
-        ),
-        Param(
-            "zoneid",
-            "list",
-            description="the ID of the containing zone(s), null for public offerings",
-            since="4.13",
-        ),
-        Param(
-            "provisioningtype",
-            description="provisioning type used to create volumes. Valid "
-            "values are thin, sparse, fat.",
-        ),
+        OFFERING_DOMAINS,
+        _ZONES,
+        PROVISIONING_TYPE,
         Param(
             "displayoffering",
             "boolean",
@@ -516,16 +511,11 @@ def create_disk_offering(call: Call) -> Reply:
     offering = offerings.add_disk_offering(
         call.session,
         call.ctx,
-        name=call.get("name"),
-        display_text=call.get("displaytext"),
         disk_size_gb=call.get("disksize"),
-        customized=call.get("customized"),
         min_size_gb=_int(details, "minsize"),
         max_size_gb=_int(details, "maxsize"),
         tags=call.get("tags"),
-        storage_type=call.get("storagetype"),
-        domain_id=_first_uuid(call, "domainid", "domain"),
-        zone_id=_first_uuid(call, "zoneid", "zone"),
+        **_new_offering(call),
     )
     return Reply(obj=disk_offering_view(call.session, offering))
 
@@ -561,23 +551,13 @@ def update_disk_offering(call: Call) -> Reply:
         call.session,
         call.ctx,
         offering,
-        name=call.get("name"),
-        display_text=call.get("displaytext"),
         tags=call.get("tags"),
-        state=call.get("state"),
+        **_offering_change(call),
     )
     return Reply(obj=disk_offering_view(call.session, offering))
 
 
-@command(
-    "deleteDiskOffering",
-    kind=Kind.SYNC,
-    description="Updates a disk offering.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "ID of the disk offering"),),
-    response_fields=SUCCESS_FIELDS,
-)
+@delete_command("deleteDiskOffering", "Updates a disk offering.", "ID of the disk offering")
 def delete_disk_offering(call: Call) -> Reply:
     offering = offerings.disk_offering_by_uuid(call.session, call.get("id"))
     offerings.delete_offering(call.session, call.ctx, offering)
@@ -593,51 +573,14 @@ def delete_disk_offering(call: Call) -> Reply:
         Param("id", "uuid", description="ID of the disk offering"),
         Param("name", description="name of the disk offering"),
         Param("domainid", "uuid", description="the ID of the domain of the disk offering."),
-        Param(
-            "isrecursive",
-            "boolean",
-            description="defaults to false, but if true, lists all "
-            "resources from the parent specified by the domainId till leaves.",
-        ),
-        Param(
-            "zoneid",
-            "uuid",
-            description="id of zone disk offering is associated with",
-            since="4.13",
-        ),
-        Param(
-            "state",
-            description="Filter by state of the disk offering. Defaults to 'Active'. "
-            "If set to 'all' shows both Active & Inactive offerings.",
-            since="4.19",
-        ),
-        Param("listall", "boolean", description="If set to true, list all the resources"),
+        IS_RECURSIVE,
+        _LIST_ZONE,
+        _state_filter("disk offering"),
+        LIST_ALL,
         *PAGING,
     ),
     response_fields=DISK_FIELDS,
 )
 def list_disk_offerings(call: Call) -> Reply:
-    session = call.session
-    offering_id = (
-        offerings.disk_offering_by_uuid(session, call.get("id")).id if call.get("id") else None
-    )
-    domain_id = None
-    if call.get("domainid"):
-        from core.db import get_live
-
-        domain_id = get_live(session, Domain, "domain", uuid=call.get("domainid")).id
-    zone = infra.zone_by_uuid(session, call.get("zoneid")) if call.get("zoneid") else None
-    state = (call.get("state") or "").lower()
-    rows = offerings.list_disk_offerings(
-        session,
-        offering_id=offering_id,
-        name=call.get("name"),
-        ctx=call.ctx,
-        keyword=call.get("keyword"),
-        domain_id=domain_id,
-        zone_id=zone.id if zone else None,
-        active_only=state in ("", "active"),
-    )
-    if state == "inactive":
-        rows = [o for o in rows if o.state == offerings.INACTIVE]
-    return call.paged([disk_offering_view(session, o) for o in rows])
+    rows = _rows(call, offerings.disk_offering_by_uuid, offerings.list_disk_offerings)
+    return call.paged([disk_offering_view(call.session, o) for o in rows])

@@ -14,6 +14,7 @@ from core.listing import paginate
 from core.projects import Project
 from core.tags import parse_tag_maps, tag_filter, tags_of
 from native_api.call import Call
+from native_api.commands.common import started
 from native_api.commands.identity import resource_fields
 from native_api.registry import PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, VM_VIEW_EXTENSIONS, JobResult
@@ -145,7 +146,7 @@ def create_project(call: Call) -> Reply:
         name=call.get("name"),
         display_text=call.get("displaytext") or "",
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=project.uuid)
+    return started(job, project)
 
 
 @command(
@@ -185,7 +186,7 @@ def update_project(call: Call) -> Reply:
         name=call.get("name"),
         new_admin=new_admin,
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=project.uuid)
+    return started(job, project)
 
 
 @command(
@@ -209,34 +210,33 @@ def delete_project(call: Call) -> Reply:
     return Reply(job_uuid=projects.delete_project(call.session, call.ctx, project).uuid)
 
 
-@command(
-    "activateProject",
-    kind=Kind.ASYNC,
-    description="Activates a project",
-    response_name="project",
-    params=(Param("id", "uuid", True, "id of the project to be modified"),),
-    response_fields=PROJECT_FIELDS,
-    job_command_class=PROJECT_COMMANDS + "ActivateProjectCmd",
-)
+def _state_command(verb: str, description: str, id_description: str) -> Any:
+    """activateProject / suspendProject: async, answering the project."""
+    return command(
+        f"{verb}Project",
+        kind=Kind.ASYNC,
+        description=description,
+        response_name="project",
+        params=(Param("id", "uuid", True, id_description),),
+        response_fields=PROJECT_FIELDS,
+        job_command_class=f"{PROJECT_COMMANDS}{verb.capitalize()}ProjectCmd",
+    )
+
+
+def _set_state(call: Call, state: str) -> Reply:
+    project = projects.get_project(call.session, call.ctx, call.get("id"))
+    job = projects.set_project_state(call.session, call.ctx, project, state)
+    return started(job, project)
+
+
+@_state_command("activate", "Activates a project", "id of the project to be modified")
 def activate_project(call: Call) -> Reply:
-    project = projects.get_project(call.session, call.ctx, call.get("id"))
-    job = projects.set_project_state(call.session, call.ctx, project, projects.ACTIVE)
-    return Reply(job_uuid=job.uuid, instance_uuid=project.uuid)
+    return _set_state(call, projects.ACTIVE)
 
 
-@command(
-    "suspendProject",
-    kind=Kind.ASYNC,
-    description="Suspends a project",
-    response_name="project",
-    params=(Param("id", "uuid", True, "id of the project to be suspended"),),
-    response_fields=PROJECT_FIELDS,
-    job_command_class=PROJECT_COMMANDS + "SuspendProjectCmd",
-)
+@_state_command("suspend", "Suspends a project", "id of the project to be suspended")
 def suspend_project(call: Call) -> Reply:
-    project = projects.get_project(call.session, call.ctx, call.get("id"))
-    job = projects.set_project_state(call.session, call.ctx, project, projects.SUSPENDED)
-    return Reply(job_uuid=job.uuid, instance_uuid=project.uuid)
+    return _set_state(call, projects.SUSPENDED)
 
 
 @command(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import infra
+from core import infra, networks
 from core import public_ips as ips
 from core.context import CallContext, Role
 from core.errors import InvalidParameter
@@ -17,17 +17,9 @@ from core.tags import tags_of
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, delete_command, owner_params, started, zone_id_of
 from native_api.commands.security_groups import tag_pairs, tag_view
-from native_api.registry import (
-    ADMIN_ONLY,
-    OWNER_SCOPE,
-    PAGING,
-    Field,
-    Kind,
-    Param,
-    Reply,
-    command,
-)
+from native_api.registry import ADMIN_ONLY, OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, VM_VIEW_EXTENSIONS, JobResult
 
 _ADDRESS_COMMANDS = "org.apache.cloudstack.api.command.user.address."
@@ -171,13 +163,11 @@ VM_VIEW_EXTENSIONS.append(_vm_public_ip)
             "boolean",
             description="true if VLAN is of Virtual type, false if Direct",
         ),
-        Param(
-            "account",
-            description="account who will own the VLAN. If VLAN is Zone wide, "
-            "this parameter should be omitted",
+        *owner_params(
+            "account who will own the VLAN. If VLAN is Zone wide, this parameter should be omitted",
+            "domain ID of the account owning a VLAN",
+            "project who will own the VLAN",
         ),
-        Param("domainid", "uuid", description="domain ID of the account owning a VLAN"),
-        Param("projectid", "uuid", description="project who will own the VLAN"),
         Param(
             "podid",
             "uuid",
@@ -208,13 +198,11 @@ def create_vlan_ip_range(call: Call) -> Reply:
     return Reply(obj=vlan_view(call.session, vlan_range))
 
 
-@command(
+@delete_command(
     "deleteVlanIpRange",
-    kind=Kind.SYNC,
-    description="Deletes a VLAN IP range.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "the id of the VLAN IP range"),),
+    "Deletes a VLAN IP range.",
+    "the id of the VLAN IP range",
+    response_fields=(),
     entity="VlanIpRange",
 )
 def delete_vlan_ip_range(call: Call) -> Reply:
@@ -257,9 +245,7 @@ def delete_vlan_ip_range(call: Call) -> Reply:
     response_fields=VLAN_FIELDS,
 )
 def list_vlan_ip_ranges(call: Call) -> Reply:
-    zone_id = (
-        infra.zone_by_uuid(call.session, call.get("zoneid")).id if call.get("zoneid") else None
-    )
+    zone_id = zone_id_of(call)
     account_id = call.owner().account_id if call.get("account") else None
     rows, total = ips.list_vlan_ip_ranges(
         call.session,
@@ -315,15 +301,39 @@ def list_vlan_ip_ranges(call: Call) -> Reply:
     response_fields=IP_FIELDS,
     entity="IpAddress",
     job_command_class=_ADDRESS_COMMANDS + "AssociateIPAddrCmd",
-    differences="zoneid is required (there are no guest networks to take it from); networkid, "
-    "vpcid, isportable and ipaddress are ignored; no address is source NAT.",
+    differences="networkid and vpcid choose the zone and must be the owner's, but the address "
+    "is the account's, not tied to the network (no associatednetworkid, no source NAT); "
+    "isportable and ipaddress are ignored.",
 )
 def associate_ip_address(call: Call) -> Reply:
-    if not call.get("zoneid"):
-        raise InvalidParameter("Please specify a zoneid", parameter="zoneid")
-    zone = infra.zone_by_uuid(call.session, call.get("zoneid"))
-    address, job = ips.associate_ip(call.session, call.owner(), zone=zone)
-    return Reply(job_uuid=job.uuid, instance_uuid=address.uuid)
+    owner = call.owner()
+    zone = _zone_for_address(call, owner)
+    address, job = ips.associate_ip(call.session, owner, zone=zone)
+    return started(job, address)
+
+
+def _zone_for_address(call: Call, owner: CallContext) -> Zone:
+    """zoneid, else the zone of the owner's network or VPC (as CloudStack's getZoneId)."""
+    network_uuid, vpc_uuid = call.get("networkid"), call.get("vpcid")
+    placed = None
+    if network_uuid:
+        placed = networks.get_network(call.session, owner, uuid=network_uuid)
+    elif vpc_uuid:
+        placed = networks.get_vpc(call.session, owner, uuid=vpc_uuid)
+    if call.get("zoneid"):
+        zone = infra.zone_by_uuid(call.session, call.get("zoneid"))
+        if placed is not None and placed.zone_id != zone.id:
+            raise InvalidParameter(
+                "The network or VPC is not in the given zone", parameter="zoneid"
+            )
+        return zone
+    if placed is None:
+        raise InvalidParameter(
+            "Unable to figure out zone to assign ip to. Please specify either zoneId, or "
+            "networkId, or vpcId in the call",
+            parameter="zoneid",
+        )
+    return call.session.get_one(Zone, placed.zone_id)
 
 
 @command(
@@ -365,7 +375,7 @@ def disassociate_ip_address(call: Call) -> Reply:
         ),
         Param("vlanid", "uuid", description="lists all public IP addresses by VLAN ID"),
         Param("state", description="lists all public IP addresses by state"),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         *PAGING,
         *OWNER_SCOPE,
     ),
@@ -375,9 +385,7 @@ def disassociate_ip_address(call: Call) -> Reply:
 def list_public_ip_addresses(call: Call) -> Reply:
     if call.get("issourcenat"):
         return Reply(items=[], total=0)
-    zone_id = (
-        infra.zone_by_uuid(call.session, call.get("zoneid")).id if call.get("zoneid") else None
-    )
+    zone_id = zone_id_of(call)
     rows, total = ips.list_public_ips(
         call.session,
         call.ctx,

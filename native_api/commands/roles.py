@@ -10,6 +10,7 @@ from core import roles
 from core.context import Role
 from core.roles import CsRole, RolePermission
 from native_api.call import Call
+from native_api.commands.common import delete_command
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 
 MANAGERS = frozenset({Role.ADMIN, Role.DOMAIN_ADMIN})
@@ -132,14 +133,7 @@ def update_role(call: Call) -> Reply:
     return Reply(obj=role_view(role))
 
 
-@command(
-    "deleteRole",
-    kind=Kind.SYNC,
-    description="Deletes a role",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "ID of the role"),),
-)
+@delete_command("deleteRole", "Deletes a role", "ID of the role", response_fields=())
 def delete_role(call: Call) -> Reply:
     roles.delete_role(call.session, call.ctx, roles.get_role(call.session, call.get("id")))
     return Reply(success=True)
@@ -237,13 +231,11 @@ def update_role_permission(call: Call) -> Reply:
     return Reply(success=True)
 
 
-@command(
+@delete_command(
     "deleteRolePermission",
-    kind=Kind.SYNC,
-    description="Deletes a role permission",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "ID of the role permission"),),
+    "Deletes a role permission",
+    "ID of the role permission",
+    response_fields=(),
 )
 def delete_role_permission(call: Call) -> Reply:
     roles.delete_permission(call.session, call.ctx, call.get("id"))

@@ -14,6 +14,8 @@ from core.security_groups import SecurityGroup, SecurityGroupRule
 from core.tags import ResourceTag, tags_of
 from core.vms.models import VirtualMachine
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, owner_params, started
+from native_api.commands.tags import tag_view as tags_command_view
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, VM_VIEW_EXTENSIONS, JobResult
 
@@ -32,34 +34,19 @@ SG_FIELDS = (
     Field("virtualmachinecount", "integer", "the number of virtualmachines associated"),
     Field("virtualmachineids", "set", "the list of virtualmachine ids associated"),
 )
-OWNER_PARAMS = (
-    Param(
-        "account",
-        description="an optional account for the security group. Must be used with domainId.",
-    ),
-    Param(
-        "domainid",
-        "uuid",
-        description="an optional domainId for the security group. If the "
-        "account parameter is used, domainId must also be used.",
-    ),
-    Param("projectid", "uuid", description="Create security group for project"),
+OWNER_PARAMS = owner_params(
+    "an optional account for the security group. Must be used with domainId.",
+    "an optional domainId for the security group. If the "
+    "account parameter is used, domainId must also be used.",
+    "Create security group for project",
 )
 
 
 def tag_view(session: Session, tag: ResourceTag) -> dict[str, Any]:
-    account = session.get_one(Account, tag.account_id)
-    domain = session.get_one(Domain, tag.domain_id)
-    return {
-        "key": tag.key,
-        "value": tag.value,
-        "resourcetype": tag.resource_type,
-        "resourceid": tag.resource_uuid,
-        "account": account.name,
-        "domainid": domain.uuid,
-        "domain": domain.name,
-        "customer": tag.customer or None,
-    }
+    """A tag as security groups and public IP addresses show it: without domainpath."""
+    view = tags_command_view(session, tag)
+    del view["domainpath"]
+    return view
 
 
 def rule_view(session: Session, rule: SecurityGroupRule) -> dict[str, Any]:
@@ -182,7 +169,7 @@ def delete_security_group(call: Call) -> Reply:
         Param(
             "virtualmachineid", "uuid", description="lists security groups by virtual machine id"
         ),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         *PAGING,
         *OWNER_SCOPE,
     ),
@@ -255,37 +242,46 @@ def _authorize(call: Call, direction: str) -> Reply:
         cidrs=call.get("cidrlist", []),
         user_groups=call.get("usersecuritygrouplist", []),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=group.uuid)
+    return started(job, group)
 
 
-@command(
-    "authorizeSecurityGroupIngress",
-    kind=Kind.ASYNC,
-    description="Authorizes a particular ingress rule for this security group",
-    response_name=SG,
-    params=_rule_params("ingress"),
-    response_fields=SG_FIELDS,
-    entity="SecurityGroup",
-    job_command_class=_COMMANDS + "AuthorizeSecurityGroupIngressCmd",
-    differences="A rule that already exists is refused with 537 (CloudStack skips it); the job "
-    "result shows the whole group, not only the new rules.",
-)
+def _authorize_command(direction: str) -> Any:
+    """authorizeSecurityGroupIngress / …Egress: the same command, one per direction."""
+    name = f"authorizeSecurityGroup{direction.capitalize()}"
+    return command(
+        name,
+        kind=Kind.ASYNC,
+        description=f"Authorizes a particular {direction} rule for this security group",
+        response_name=SG,
+        params=_rule_params(direction),
+        response_fields=SG_FIELDS,
+        entity="SecurityGroup",
+        job_command_class=f"{_COMMANDS}{name[0].upper()}{name[1:]}Cmd",
+        differences="A rule that already exists is refused with 537 (CloudStack skips it); the "
+        "job result shows the whole group, not only the new rules.",
+    )
+
+
+def _revoke_command(direction: str) -> Any:
+    """revokeSecurityGroupIngress / …Egress."""
+    name = f"revokeSecurityGroup{direction.capitalize()}"
+    return command(
+        name,
+        kind=Kind.ASYNC,
+        description=f"Deletes a particular {direction} rule from this security group",
+        response_name="success",
+        params=(Param("id", "uuid", True, f"The ID of the {direction} rule"),),
+        entity="SecurityGroup",
+        job_command_class=f"{_COMMANDS}{name[0].upper()}{name[1:]}Cmd",
+    )
+
+
+@_authorize_command("ingress")
 def authorize_security_group_ingress(call: Call) -> Reply:
     return _authorize(call, groups.INGRESS)
 
 
-@command(
-    "authorizeSecurityGroupEgress",
-    kind=Kind.ASYNC,
-    description="Authorizes a particular egress rule for this security group",
-    response_name=SG,
-    params=_rule_params("egress"),
-    response_fields=SG_FIELDS,
-    entity="SecurityGroup",
-    job_command_class=_COMMANDS + "AuthorizeSecurityGroupEgressCmd",
-    differences="A rule that already exists is refused with 537 (CloudStack skips it); the job "
-    "result shows the whole group, not only the new rules.",
-)
+@_authorize_command("egress")
 def authorize_security_group_egress(call: Call) -> Reply:
     return _authorize(call, groups.EGRESS)
 
@@ -295,28 +291,12 @@ def _revoke(call: Call, direction: str) -> Reply:
     return Reply(job_uuid=job.uuid)
 
 
-@command(
-    "revokeSecurityGroupIngress",
-    kind=Kind.ASYNC,
-    description="Deletes a particular ingress rule from this security group",
-    response_name="success",
-    params=(Param("id", "uuid", True, "The ID of the ingress rule"),),
-    entity="SecurityGroup",
-    job_command_class=_COMMANDS + "RevokeSecurityGroupIngressCmd",
-)
+@_revoke_command("ingress")
 def revoke_security_group_ingress(call: Call) -> Reply:
     return _revoke(call, groups.INGRESS)
 
 
-@command(
-    "revokeSecurityGroupEgress",
-    kind=Kind.ASYNC,
-    description="Deletes a particular egress rule from this security group",
-    response_name="success",
-    params=(Param("id", "uuid", True, "The ID of the egress rule"),),
-    entity="SecurityGroup",
-    job_command_class=_COMMANDS + "RevokeSecurityGroupEgressCmd",
-)
+@_revoke_command("egress")
 def revoke_security_group_egress(call: Call) -> Reply:
     return _revoke(call, groups.EGRESS)
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import infra
 from core import snapshot_policies as policies
 from core import snapshots as core_snapshots
 from core import volumes as core_volumes
@@ -19,6 +18,14 @@ from core.snapshots import Snapshot, SnapshotState
 from core.tags import set_tags, tags_of
 from core.volumes import Volume
 from native_api.call import Call
+from native_api.commands.common import (
+    LIST_TAGS,
+    NEW_TAGS,
+    id_list,
+    owner_params,
+    started,
+    zone_id_of,
+)
 from native_api.commands.volumes import tag_pairs
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult, _owner
@@ -162,14 +169,13 @@ def _tag_map(call: Call) -> dict[str, str]:
         Param("quiescevm", "boolean", description="quiesce vm if true"),
         Param("asyncbackup", "boolean", description="asynchronous backup if true"),
         Param("locationtype", description="Currently applicable only for managed storage."),
-        Param("tags", "map", description="Map of tags (key/value pairs)"),
-        Param(
-            "account",
-            description="The account of the snapshot. The account parameter must "
+        NEW_TAGS,
+        *owner_params(
+            "The account of the snapshot. The account parameter must "
             "be used with the domainId parameter.",
+            "The domain ID of the snapshot.",
+            "The project of the snapshot",
         ),
-        Param("domainid", "uuid", description="The domain ID of the snapshot."),
-        Param("projectid", "uuid", description="The project of the snapshot"),
     ),
     response_fields=SNAPSHOT_FIELDS,
     job_command_class=_USER + "CreateSnapshotCmd",
@@ -206,7 +212,7 @@ def create_snapshot(call: Call) -> Reply:
             domain_id=snapshot.domain_id,
             tags=tags,
         )
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)
 
 
 @command(
@@ -222,7 +228,7 @@ def create_snapshot(call: Call) -> Reply:
         Param("snapshottype", description="valid values are MANUAL or RECURRING."),
         Param("intervaltype", description="valid values are HOURLY, DAILY, WEEKLY, and MONTHLY."),
         Param("zoneid", "uuid", description="list snapshots by zone id"),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         *PAGING,
         *OWNER_SCOPE,
     ),
@@ -230,7 +236,7 @@ def create_snapshot(call: Call) -> Reply:
 )
 def list_snapshots(call: Call) -> Reply:
     session = call.session
-    uuids = ([call.get("id")] if call.get("id") else []) + list(call.get("ids", []))
+    uuids = id_list(call)
     volume_id = None
     if call.get("volumeid"):
         volume_id = core_volumes.get_volume(session, call.ctx, call.get("volumeid")).id
@@ -241,7 +247,7 @@ def list_snapshots(call: Call) -> Reply:
         volume_id=volume_id,
         snapshot_type=call.get("snapshottype"),
         interval_type=call.get("intervaltype"),
-        zone_id=infra.zone_by_uuid(session, call.get("zoneid")).id if call.get("zoneid") else None,
+        zone_id=zone_id_of(call),
         tags=tag_pairs(call),
     )
     rows, total = core_snapshots.list_snapshots(
@@ -266,7 +272,7 @@ def list_snapshots(call: Call) -> Reply:
 def delete_snapshot(call: Call) -> Reply:
     snapshot = core_snapshots.get_snapshot(call.session, call.ctx, call.get("id"))
     job = core_snapshots.delete_snapshot(call.session, call.ctx, snapshot)
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)
 
 
 @command(
@@ -283,7 +289,7 @@ def delete_snapshot(call: Call) -> Reply:
 def revert_snapshot(call: Call) -> Reply:
     snapshot = core_snapshots.get_snapshot(call.session, call.ctx, call.get("id"))
     job = core_snapshots.revert_snapshot(call.session, call.ctx, snapshot)
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)
 
 
 @command(
@@ -313,7 +319,7 @@ def revert_snapshot(call: Call) -> Reply:
             description="an optional field, whether to the display "
             "the policy to the end user or not",
         ),
-        Param("tags", "map", description="Map of tags (key/value pairs)"),
+        NEW_TAGS,
         Param(
             "zoneids",
             "list",
@@ -379,7 +385,7 @@ def update_snapshot_policy(call: Call) -> Reply:
         instance_type=policies.INSTANCE_TYPE,
         instance_id=policy.id,
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=policy.uuid)
+    return started(job, policy)
 
 
 @command(
@@ -423,7 +429,7 @@ def list_snapshot_policies(call: Call) -> Reply:
     ),
 )
 def delete_snapshot_policies(call: Call) -> Reply:
-    uuids = ([call.get("id")] if call.get("id") else []) + list(call.get("ids", []))
+    uuids = id_list(call)
     if not uuids:
         raise InvalidParameter("Either id or ids parameter must be given", parameter="id")
     found = [policies.get_policy(call.session, call.ctx, uuid) for uuid in uuids]

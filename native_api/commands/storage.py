@@ -11,6 +11,7 @@ from core.configuration import get_float
 from core.infra import Cluster, ImageStore, Pod, StoragePool, Zone
 from core.listing import paginate
 from native_api.call import Call
+from native_api.commands.common import SUCCESS_FIELDS, delete_command
 from native_api.registry import ADMIN_ONLY, PAGING, Field, Kind, Param, Reply, command
 
 POOL_FIELDS = (
@@ -37,7 +38,6 @@ STORE_FIELDS = (
     Field("providername", description="the provider name of the image store"),
     Field("scope", description="the scope of the image store"),
 )
-SUCCESS_FIELDS = (Field("success", "boolean", "true if operation is executed successfully"),)
 
 
 def _named(session: Session, model: Any, ident: int | None) -> tuple[str | None, str | None]:
@@ -101,6 +101,15 @@ def store_view(session: Session, store: ImageStore) -> dict[str, Any]:
 
 # primary storage ----------------------------------------------------------------------------
 
+_CAPACITY = (
+    Param(
+        "capacitybytes", "long", description="bytes CloudStack can provision from this storage pool"
+    ),
+    Param(
+        "capacityiops", "long", description="IOPS CloudStack can provision from this storage pool"
+    ),
+)
+
 
 @command(
     "createStoragePool",
@@ -116,16 +125,7 @@ def store_view(session: Session, store: ImageStore) -> dict[str, Any]:
         Param("clusterid", "uuid", description="the cluster ID for the storage pool"),
         Param("scope", description="the scope of the storage: cluster or zone"),
         Param("tags", description="the tags for the storage pool"),
-        Param(
-            "capacitybytes",
-            "long",
-            description="bytes CloudStack can provision from this storage pool",
-        ),
-        Param(
-            "capacityiops",
-            "long",
-            description="IOPS CloudStack can provision from this storage pool",
-        ),
+        *_CAPACITY,
         Param(
             "hypervisor",
             description="hypervisor type of the hosts in zone that will be "
@@ -172,16 +172,7 @@ def create_storage_pool(call: Call) -> Reply:
         Param("id", "uuid", True, "the Id of the storage pool"),
         Param("name", description="Change the name of the storage pool"),
         Param("tags", "list", description="comma-separated list of tags for the storage pool"),
-        Param(
-            "capacitybytes",
-            "long",
-            description="bytes CloudStack can provision from this storage pool",
-        ),
-        Param(
-            "capacityiops",
-            "long",
-            description="IOPS CloudStack can provision from this storage pool",
-        ),
+        *_CAPACITY,
         Param(
             "enabled",
             "boolean",
@@ -315,14 +306,10 @@ def add_image_store(call: Call) -> Reply:
     return Reply(obj=store_view(call.session, store))
 
 
-@command(
+@delete_command(
     "deleteImageStore",
-    kind=Kind.SYNC,
-    description="Deletes an image store or Secondary Storage.",
-    response_name="success",
-    roles=ADMIN_ONLY,
-    params=(Param("id", "uuid", True, "The image store ID or Secondary Storage ID."),),
-    response_fields=SUCCESS_FIELDS,
+    "Deletes an image store or Secondary Storage.",
+    "The image store ID or Secondary Storage ID.",
 )
 def delete_image_store(call: Call) -> Reply:
     store = infra.get_image_store(call.session, call.get("id"))

@@ -21,6 +21,7 @@ from core.tags import tag_filter, tags_of
 from core.templates import Template, TemplateRow, TemplateSpec, TemplateUpdate
 from core.visibility import can_access
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, owner_params, started, zone_id_of
 from native_api.errors import PARAM_ERROR, ApiError
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.render import list_body
@@ -44,7 +45,7 @@ TEMPLATE_FIELDS = (
     Field("account", description="the account name to which the template belongs"),
     Field("created", "date", "the date this template was created"),
 )
-TAGS = Param("tags", "map", description="List resources by tags (key/value pairs)")
+TAGS = LIST_TAGS  # the old name; isos.py and others import it
 
 
 # views -----------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def list_rows(call: Call, *, is_iso: bool, filter_param: str) -> Reply:
     template_ids = None
     if ids:
         template_ids = list(session.scalars(sa.select(Template.id).where(Template.uuid.in_(ids))))
-    zone_id = infra.zone_by_uuid(session, call.get("zoneid")).id if call.get("zoneid") else None
+    zone_id = zone_id_of(call)
     tags = tags_param(call)
     resource_type = "ISO" if is_iso else "Template"
     rows = core_templates.list_template_rows(
@@ -313,13 +314,11 @@ def copy_from(call: Call, template: Template) -> Reply:
 
 
 def delete_from(call: Call, template: Template) -> Reply:
-    zone_id = (
-        infra.zone_by_uuid(call.session, call.get("zoneid")).id if call.get("zoneid") else None
-    )
+    zone_id = zone_id_of(call)
     job = core_templates.delete_template(
         call.session, call.ctx, template, zone_id=zone_id, forced=bool(call.get("forced", False))
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=template.uuid)
+    return started(job, template)
 
 
 def permissions_update(call: Call, template: Template) -> Reply:
@@ -353,8 +352,58 @@ def permissions_view(call: Call, template: Template) -> Reply:
     return Reply(obj=view)
 
 
+# Parameters registerTemplate/registerIso, updateTemplate/updateIso, copyTemplate/copyIso and
+# the permission commands share.
+OPTIONAL_DOMAIN = (
+    "an optional domainId. If the account parameter is used, domainId must also be used."
+)
+UPDATE_PARAMS = (
+    Param("id", "uuid", True, "the ID of the image file"),
+    Param("name", description="the name of the image file"),
+    Param("displaytext", description="the display text of the image", length=4096),
+    Param(
+        "ostypeid",
+        "uuid",
+        description="the ID of the OS type that best represents the OS of this image.",
+    ),
+    Param(
+        "passwordenabled",
+        "boolean",
+        description="true if the image supports the password reset feature; default is false",
+    ),
+    Param("bootable", "boolean", description="true if image is bootable, false otherwise"),
+)
+SORT_KEY = Param("sortkey", "integer", description="sort key of the template, integer")
+UPDATE_SCALING = Param(
+    "isdynamicallyscalable",
+    "boolean",
+    description="true if template/ISO contains "
+    "XS/VMWare tools inorder to support dynamic scaling of VM cpu/memory",
+)
+COPY_DESTINATIONS = (
+    Param("destzoneid", "uuid", description="ID of the zone the template is being copied to."),
+    Param(
+        "destzoneids",
+        "list",
+        description="A list of IDs of the zones that the template needs to be copied to.",
+    ),
+)
+TEMPLATE_ID = Param("id", "uuid", True, "the template ID")
+
+
+def checksum_param(noun: str) -> Param:
+    return Param(
+        "checksum",
+        description=f"the checksum value of this {noun}. The parameter containing the "
+        "checksum will be considered a MD5sum if it is not prefixed and just a plain "
+        "ascii/utf8 representation of a hexadecimal string. If it is required to use another "
+        "algorithm the hexadecimal string is to be prefixed with a string of the form, "
+        '"{<algorithm>}", not including the double quotes.',
+    )
+
+
 PERMISSION_PARAMS = (
-    Param("id", "uuid", True, "the template ID"),
+    TEMPLATE_ID,
     Param(
         "accounts",
         "list",
@@ -375,7 +424,19 @@ PERMISSION_FIELDS = (
 )
 
 
+_REQUIRES_HVM = Param("requireshvm", "boolean", description="true if the template requires HVM")
+_SSHKEY_ENABLED = Param(
+    "sshkeyenabled",
+    "boolean",
+    description="true if the template supports the sshkey upload feature; default is false",
+)
+
+
 # commands --------------------------------------------------------------------------------
+
+
+def _template(call: Call) -> Template:
+    return core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
 
 
 @command(
@@ -449,14 +510,7 @@ def list_templates(call: Call) -> Reply:
             "uuid",
             description="the ID of the OS Type that best represents the OS of this template.",
         ),
-        Param(
-            "checksum",
-            description="the checksum value of this template. The parameter "
-            "containing the checksum will be considered a MD5sum if it is not prefixed and "
-            "just a plain ascii/utf8 representation of a hexadecimal string. If it is required "
-            "to use another algorithm the hexadecimal string is to be prefixed with a string "
-            'of the form, "{<algorithm>}", not including the double quotes.',
-        ),
+        checksum_param("template"),
         Param(
             "ispublic",
             "boolean",
@@ -475,11 +529,7 @@ def list_templates(call: Call) -> Reply:
             description="true if the template or its derivatives are extractable; default is false",
         ),
         Param("requireshvm", "boolean", description="true if this template requires HVM"),
-        Param(
-            "sshkeyenabled",
-            "boolean",
-            description="true if the template supports the sshkey upload feature; default is false",
-        ),
+        _SSHKEY_ENABLED,
         Param(
             "isdynamicallyscalable",
             "boolean",
@@ -492,14 +542,11 @@ def list_templates(call: Call) -> Reply:
             description="Template details in key/value pairs using format "
             "details[i].keyname=keyvalue.",
         ),
-        Param("account", description="an optional accountName. Must be used with domainId."),
-        Param(
-            "domainid",
-            "uuid",
-            description="an optional domainId. If the account parameter is "
-            "used, domainId must also be used.",
+        *owner_params(
+            "an optional accountName. Must be used with domainId.",
+            OPTIONAL_DOMAIN,
+            "Register template for the project",
         ),
-        Param("projectid", "uuid", description="Register template for the project"),
     ),
     response_fields=TEMPLATE_FIELDS,
     differences="ispublic defaults to false for everyone; the URL's file extension is not "
@@ -524,40 +571,17 @@ def register_template(call: Call) -> Reply:
     description="Updates attributes of a template.",
     response_name="template",
     params=(
-        Param("id", "uuid", True, "the ID of the image file"),
-        Param("name", description="the name of the image file"),
-        Param("displaytext", description="the display text of the image", length=4096),
-        Param(
-            "ostypeid",
-            "uuid",
-            description="the ID of the OS type that best represents the OS of this image.",
-        ),
-        Param(
-            "passwordenabled",
-            "boolean",
-            description="true if the image supports the password reset feature; default is false",
-        ),
-        Param("bootable", "boolean", description="true if image is bootable, false otherwise"),
+        *UPDATE_PARAMS,
         Param("format", description="the format for the image"),
-        Param("sortkey", "integer", description="sort key of the template, integer"),
-        Param("requireshvm", "boolean", description="true if the template requires HVM"),
-        Param(
-            "sshkeyenabled",
-            "boolean",
-            description="true if the template supports the sshkey upload feature; default is false",
-        ),
-        Param(
-            "isdynamicallyscalable",
-            "boolean",
-            description="true if template/ISO contains "
-            "XS/VMWare tools inorder to support dynamic scaling of VM cpu/memory",
-        ),
+        SORT_KEY,
+        _REQUIRES_HVM,
+        _SSHKEY_ENABLED,
+        UPDATE_SCALING,
     ),
     response_fields=TEMPLATE_FIELDS,
 )
 def update_template(call: Call) -> Reply:
-    template = core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
-    return update_from(call, template, "template")
+    return update_from(call, _template(call), "template")
 
 
 @command(
@@ -574,8 +598,7 @@ def update_template(call: Call) -> Reply:
     job_command_class=USER_CMD + "DeleteTemplateCmd",
 )
 def delete_template(call: Call) -> Reply:
-    template = core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
-    return delete_from(call, template)
+    return delete_from(call, _template(call))
 
 
 @command(
@@ -592,19 +615,13 @@ def delete_template(call: Call) -> Reply:
             "hosted on. If not specified and template is cross-zone, then we will sync this "
             "template to region wide image store.",
         ),
-        Param("destzoneid", "uuid", description="ID of the zone the template is being copied to."),
-        Param(
-            "destzoneids",
-            "list",
-            description="A list of IDs of the zones that the template needs to be copied to.",
-        ),
+        *COPY_DESTINATIONS,
     ),
     response_fields=TEMPLATE_FIELDS,
     job_command_class=USER_CMD + "CopyTemplateCmd",
 )
 def copy_template(call: Call) -> Reply:
-    template = core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
-    return copy_from(call, template)
+    return copy_from(call, _template(call))
 
 
 @command(
@@ -652,7 +669,7 @@ def copy_template(call: Call) -> Reply:
             description="true if the template supports the "
             "password reset feature; default is false",
         ),
-        Param("requireshvm", "boolean", description="true if the template requires HVM"),
+        _REQUIRES_HVM,
         Param(
             "isdynamicallyscalable",
             "boolean",
@@ -682,7 +699,7 @@ def create_template(call: Call) -> Reply:
         requires_hvm=bool(call.get("requireshvm", True)),
         is_dynamically_scalable=bool(call.get("isdynamicallyscalable", False)),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=template.uuid)
+    return started(job, template)
 
 
 @command(
@@ -696,8 +713,7 @@ def create_template(call: Call) -> Reply:
     params=PERMISSION_PARAMS,
 )
 def update_template_permissions(call: Call) -> Reply:
-    template = core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
-    return permissions_update(call, template)
+    return permissions_update(call, _template(call))
 
 
 @command(
@@ -706,9 +722,8 @@ def update_template_permissions(call: Call) -> Reply:
     description="List template visibility and all accounts that have permissions to view "
     "this template.",
     response_name="templatepermission",
-    params=(Param("id", "uuid", True, "the template ID"),),
+    params=(TEMPLATE_ID,),
     response_fields=PERMISSION_FIELDS,
 )
 def list_template_permissions(call: Call) -> Reply:
-    template = core_templates.get_template(call.session, call.ctx, call.get("id"), is_iso=False)
-    return permissions_view(call, template)
+    return permissions_view(call, _template(call))

@@ -3,9 +3,12 @@ native_api/commands/identity.py, whose views and scope parameters they share).""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import identity_admin
 from core.listing import paginate
 from native_api.call import Call
+from native_api.commands.common import started
 from native_api.commands.identity import (
     ADMIN_ONLY,
     KEY_FIELDS,
@@ -16,13 +19,7 @@ from native_api.commands.identity import (
     accounts_query,
     user_view,
 )
-from native_api.registry import (
-    PAGING,
-    Kind,
-    Param,
-    Reply,
-    command,
-)
+from native_api.registry import PAGING, Kind, Param, Reply, command
 
 
 @command(
@@ -146,39 +143,35 @@ def delete_user(call: Call) -> Reply:
 def disable_user(call: Call) -> Reply:
     user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
     job = identity_admin.disable_user(call.session, call.ctx, user)
-    return Reply(job_uuid=job.uuid, instance_uuid=user.uuid)
+    return started(job, user)
 
 
-@command(
-    "enableUser",
-    kind=Kind.SYNC,
-    description="Enables a user account",
-    response_name="user",
-    roles=MANAGERS,
-    params=(Param("id", "uuid", True, "Enables user by user ID."),),
-    response_fields=USER_FIELDS,
-)
+def _state_command(verb: str) -> Any:
+    """enableUser / lockUser: a manager's synchronous change that answers the user."""
+    return command(
+        f"{verb.lower()}User",
+        kind=Kind.SYNC,
+        description=f"{verb}s a user account",
+        response_name="user",
+        roles=MANAGERS,
+        params=(Param("id", "uuid", True, f"{verb}s user by user ID."),),
+        response_fields=USER_FIELDS,
+    )
+
+
+def _change(call: Call, change: Any) -> Reply:
+    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
+    return Reply(obj=user_view(call.session, change(call.session, call.ctx, user)))
+
+
+@_state_command("Enable")
 def enable_user(call: Call) -> Reply:
-    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
-    return Reply(
-        obj=user_view(call.session, identity_admin.enable_user(call.session, call.ctx, user))
-    )
+    return _change(call, identity_admin.enable_user)
 
 
-@command(
-    "lockUser",
-    kind=Kind.SYNC,
-    description="Locks a user account",
-    response_name="user",
-    roles=MANAGERS,
-    params=(Param("id", "uuid", True, "Locks user by user ID."),),
-    response_fields=USER_FIELDS,
-)
+@_state_command("Lock")
 def lock_user(call: Call) -> Reply:
-    user = identity_admin.visible_user(call.session, call.ctx, call.get("id"))
-    return Reply(
-        obj=user_view(call.session, identity_admin.lock_user(call.session, call.ctx, user))
-    )
+    return _change(call, identity_admin.lock_user)
 
 
 @command(

@@ -14,6 +14,7 @@ from core.vm_snapshots import VMSnapshot
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, started
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult, _owner, vm_view
 
@@ -121,7 +122,7 @@ def create_vm_snapshot(call: Call) -> Reply:
         description=call.get("description"),
         memory=bool(call.get("snapshotmemory", False)),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)
 
 
 @command(
@@ -140,7 +141,7 @@ def create_vm_snapshot(call: Call) -> Reply:
         Param("state", description="state of the virtual machine snapshot"),
         Param("virtualmachineid", "uuid", description="the ID of the vm"),
         Param("name", description="lists snapshot by snapshot name or display name"),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         *PAGING,
         *OWNER_SCOPE,
     ),
@@ -190,7 +191,7 @@ def list_vm_snapshot(call: Call) -> Reply:
 def revert_to_vm_snapshot(call: Call) -> Reply:
     snapshot = vm_snapshots.get_vm_snapshot(call.session, call.ctx, call.get("vmsnapshotid"))
     job = vm_snapshots.revert_to_vm_snapshot(call.session, call.ctx, snapshot)
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)
 
 
 @command(
@@ -205,4 +206,4 @@ def revert_to_vm_snapshot(call: Call) -> Reply:
 def delete_vm_snapshot(call: Call) -> Reply:
     snapshot = vm_snapshots.get_vm_snapshot(call.session, call.ctx, call.get("vmsnapshotid"))
     job = vm_snapshots.delete_vm_snapshot(call.session, call.ctx, snapshot)
-    return Reply(job_uuid=job.uuid, instance_uuid=snapshot.uuid)
+    return started(job, snapshot)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from core import infra, offerings
+from core import infra, networks, offerings
 from core.configuration import get_setting
 from core.context import Role
 from core.db import get_live
 from core.errors import InvalidParameter, PermissionDenied
 from core.infra import Host
 from core.templates import template_for_launch
-from core.vms import access, lifecycle
+from core.vms import access, attributes, lifecycle
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from core.vms.states import VmState
 from native_api.call import Call
+from native_api.commands.common import LIST_TAGS, owner_params, started, zone_id_of
 from native_api.errors import PARAM_ERROR, ApiError
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import vm_view
@@ -34,6 +35,7 @@ VM_FIELDS = (
     Field("domainid", description="the ID of the domain in which the virtual machine exists"),
     Field("created", "date", "the date when this virtual machine was created"),
     Field("nic", "list", "the list of nics associated with vm"),
+    Field("deleteprotection", "boolean", "true if vm has delete protection."),
 )
 VM_ID = Param("id", "uuid", required=True, description="The ID of the virtual machine")
 
@@ -140,18 +142,19 @@ def _int_detail(details: dict[str, str], name: str) -> int | None:
             "diskofferingid", "uuid", description="the ID of the disk offering for the data disk"
         ),
         Param("networkids", "list", description="list of network ids used by virtual machine"),
+        Param("ipaddress", description="the ip address for default vm's network"),
         Param("securitygroupids", "list", description="comma separated list of security groups id"),
-        Param(
-            "account",
-            description="an optional account for the virtual machine. Must be used with domainId.",
+        *owner_params(
+            "an optional account for the virtual machine. Must be used with domainId.",
+            "an optional domainId for the virtual machine",
+            "Deploy vm for the project",
         ),
-        Param("domainid", "uuid", description="an optional domainId for the virtual machine"),
-        Param("projectid", "uuid", description="Deploy vm for the project"),
     ),
     response_fields=VM_FIELDS,
     job_command_class="org.apache.cloudstack.api.command.user.vm.DeployVMCmd",
     differences="No capacity (533) and limit (535) errors come from the call itself, not from "
-    "the job; networkids and affinity groups are accepted but not applied.",
+    "the job; one network only in networkids (the VM's NIC, at ipaddress if given); affinity "
+    "groups are accepted but not applied.",
 )
 def deploy_virtual_machine(call: Call) -> Reply:
     session = call.session
@@ -194,9 +197,21 @@ def deploy_virtual_machine(call: Call) -> Reply:
             security_group_names=tuple(call.get("securitygroupnames", [])),
             data_disk_offering=disk_offering,
             data_disk_size_gb=call.get("size"),
+            network_id=_network_id(call),
+            ip_address=call.get("ipaddress") or None,
         ),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
+
+
+def _network_id(call: Call) -> int | None:
+    """The one network of `networkids` (the VM's NIC goes there, in the deploy)."""
+    uuids = call.get("networkids", [])
+    if len(uuids) > 1:
+        raise ApiError(PARAM_ERROR, "Only one network per virtual machine is supported", 4350)
+    if not uuids:
+        return None
+    return networks.get_network(call.session, call.owner(), uuid=uuids[0]).id
 
 
 SIZING_DETAILS = ("cpunumber", "cpuspeed", "memory")
@@ -224,7 +239,7 @@ def _extra_details(details: dict[str, str]) -> dict[str, str]:
         Param("templateid", "uuid", description="list vms by template"),
         Param("serviceofferingid", "uuid", description="list by the service offering"),
         Param("details", "list", description="comma separated list of vm details requested"),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         Param("keypair", description="list vms by ssh keypair name"),
         Param("group", description="list vms by their group name"),
         *PAGING,
@@ -247,7 +262,7 @@ def list_virtual_machines(call: Call) -> Reply:
         name=call.get("name"),
         keyword=call.get("keyword"),
         states=(state.capitalize(),) if state else None,
-        zone_id=infra.zone_by_uuid(session, call.get("zoneid")).id if call.get("zoneid") else None,
+        zone_id=zone_id_of(call),
         host_id=host_id,
         template_id=_id_of(call, "templateid"),
         service_offering_id=_id_of(call, "serviceofferingid"),
@@ -322,7 +337,7 @@ def start_virtual_machine(call: Call) -> Reply:
         else None
     )
     job = vms.start_vm(call.session, call.ctx, vm, host_id=host_id)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -338,7 +353,7 @@ def start_virtual_machine(call: Call) -> Reply:
 def stop_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     job = vms.stop_vm(call.session, call.ctx, vm, force=call.get("forced", False))
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -354,7 +369,7 @@ def stop_virtual_machine(call: Call) -> Reply:
 def reboot_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     job = vms.reboot_vm(call.session, call.ctx, vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -379,8 +394,18 @@ def destroy_virtual_machine(call: Call) -> Reply:
             "Parameter expunge can be passed by Admin only. Or when the "
             f"{lifecycle.ALLOW_USER_EXPUNGE} key is set."
         )
+    if vm.state not in (VmState.DESTROYED, VmState.EXPUNGING) or call.get("expunge"):
+        try:
+            attributes.ensure_may_terminate(vm)  # EC2's termination protection, one flag
+        except attributes.VmProtected:
+            raise ApiError(
+                PARAM_ERROR,
+                f"Instance [id = {vm.uuid}, name = {vm.name}] has delete protection enabled "
+                "and cannot be deleted.",
+                4350,
+            ) from None
     job = vms.destroy_vm(call.session, call.ctx, vm, expunge=call.get("expunge", False))
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 # recover / expunge ---------------------------------------------------------------------------
@@ -413,7 +438,7 @@ def recover_virtual_machine(call: Call) -> Reply:
 def expunge_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     job = lifecycle.expunge_vm(call.session, call.ctx, vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 # scale / change offering ---------------------------------------------------------------------
@@ -457,7 +482,7 @@ def scale_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     offering = offerings.service_offering_by_uuid(call.session, call.get("serviceofferingid"))
     job = lifecycle.scale_vm(call.session, call.ctx, vm, offering, _sizing_details(call))
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -494,7 +519,7 @@ def change_service_for_virtual_machine(call: Call) -> Reply:
 def reset_password_for_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     job = access.reset_password(call.session, call.ctx, vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -533,17 +558,12 @@ def get_vm_password(call: Call) -> Reply:
             description="names of the ssh key pairs to be used to login to the virtual machine",
             since="4.17",
         ),
-        Param(
-            "account",
-            description="an optional account for the ssh key. Must be used with domainId.",
-        ),
-        Param(
-            "domainid",
-            "uuid",
-            description="an optional domainId for the virtual machine. If the account parameter "
+        *owner_params(
+            "an optional account for the ssh key. Must be used with domainId.",
+            "an optional domainId for the virtual machine. If the account parameter "
             "is used, domainId must also be used.",
+            "an optional project for the ssh key",
         ),
-        Param("projectid", "uuid", description="an optional project for the ssh key"),
     ),
     response_fields=VM_FIELDS,
     job_command_class="org.apache.cloudstack.api.command.user.vm.ResetVMSSHKeyCmd",
@@ -552,7 +572,7 @@ def reset_ssh_key_for_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
     names = ([call.get("keypair")] if call.get("keypair") else []) + call.get("keypairs", [])
     job = access.reset_ssh_key(call.session, call.ctx, vm, names)
-    return Reply(job_uuid=job.uuid, instance_uuid=vm.uuid)
+    return started(job, vm)
 
 
 @command(
@@ -611,9 +631,16 @@ def reset_ssh_key_for_virtual_machine(call: Call) -> Reply:
             "boolean",
             description="an optional field, whether to the display the vm to the end user or not.",
         ),
+        Param(
+            "deleteprotection",
+            "boolean",
+            description="Set delete protection for the virtual machine. If true, the instance "
+            "will be protected from deletion.",
+        ),
     ),
     response_fields=VM_FIELDS,
-    differences="displayvm is accepted and ignored; a new name needs a stopped VM.",
+    differences="displayvm is accepted and ignored; a new name needs a stopped VM; "
+    "deleteprotection is EC2's disableApiTermination of the same VM.",
 )
 def update_virtual_machine(call: Call) -> Reply:
     vm = _vm(call)
@@ -644,6 +671,7 @@ def update_virtual_machine(call: Call) -> Reply:
             details=details,
             cleanup_details=bool(call.get("cleanupdetails", False)),
             dynamically_scalable=call.get("isdynamicallyscalable"),
+            delete_protection=call.get("deleteprotection"),
         ),
     )
     return Reply(obj=vm_view(call.session, vm, call.ctx))

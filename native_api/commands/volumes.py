@@ -16,16 +16,8 @@ from core.tags import tags_of
 from core.vms import service as vms
 from core.volumes import DESTROYED, Volume
 from native_api.call import Call
-from native_api.registry import (
-    ADMIN_ONLY,
-    OWNER_SCOPE,
-    PAGING,
-    Field,
-    Kind,
-    Param,
-    Reply,
-    command,
-)
+from native_api.commands.common import LIST_TAGS, id_list, owner_params, started, zone_id_of
+from native_api.registry import ADMIN_ONLY, OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
 from native_api.views import JOB_RESULTS, JobResult, _owner
 
 VOLUME = "volume"
@@ -194,13 +186,12 @@ def _volume(call: Call, name: str = "id") -> Volume:
             "which the volume gets attached after creation",
         ),
         Param("displayvolume", "boolean", description="an optional field, whether to display "),
-        Param(
-            "account",
-            description="the account associated with the disk volume. Must be used with the "
+        *owner_params(
+            "the account associated with the disk volume. Must be used with the "
             "domainId parameter.",
+            "the domain ID associated with the disk volume.",
+            "the project associated with the volume.",
         ),
-        Param("domainid", "uuid", description="the domain ID associated with the disk volume."),
-        Param("projectid", "uuid", description="the project associated with the volume."),
     ),
     response_fields=VOLUME_FIELDS,
     job_command_class=_USER + "CreateVolumeCmd",
@@ -226,7 +217,7 @@ def create_volume(call: Call) -> Reply:
         volume, job = create_volume_from_snapshot(
             session, owner, snapshot, name=call.get("name"), vm=vm
         )
-        return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+        return started(job, volume)
     if not call.get("diskofferingid"):
         raise InvalidParameter(
             "Either disk offering ID or snapshot ID must be passed whilst creating volume",
@@ -247,7 +238,7 @@ def create_volume(call: Call) -> Reply:
         name=call.get("name"),
     )
     job = core_volumes.request_create(session, owner, volume, vm=vm)
-    return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+    return started(job, volume)
 
 
 @command(
@@ -279,7 +270,7 @@ def attach_volume(call: Call) -> Reply:
     job = core_volumes.attach_volume(
         call.session, call.ctx, volume, vm, device_id=call.get("deviceid")
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+    return started(job, volume)
 
 
 @command(
@@ -324,7 +315,7 @@ def detach_volume(call: Call) -> Reply:
             "Please provide either a volume id, or a tuple(device id, instance id)", parameter="id"
         )
     job = core_volumes.detach_volume(call.session, call.ctx, volume)
-    return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+    return started(job, volume)
 
 
 @command(
@@ -362,7 +353,7 @@ def resize_volume(call: Call) -> Reply:
         disk_offering=offering,
         shrink_ok=bool(call.get("shrinkok", False)),
     )
-    return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+    return started(job, volume)
 
 
 @command(
@@ -391,7 +382,7 @@ def migrate_volume(call: Call) -> Reply:
     volume = _volume(call, "volumeid")
     pool = core_volumes.pool_by_uuid(call.session, call.get("storageid"))
     job = core_volumes.migrate_volume(call.session, call.ctx, volume, pool)
-    return Reply(job_uuid=job.uuid, instance_uuid=volume.uuid)
+    return started(job, volume)
 
 
 @command(
@@ -425,7 +416,7 @@ def delete_volume(call: Call) -> Reply:
             "Destroy, Expunging, Expunged.",
         ),
         Param("diskofferingid", "uuid", description="list volumes by disk offering"),
-        Param("tags", "map", description="List resources by tags (key/value pairs)"),
+        LIST_TAGS,
         *PAGING,
         *OWNER_SCOPE,
     ),
@@ -433,7 +424,7 @@ def delete_volume(call: Call) -> Reply:
 )
 def list_volumes(call: Call) -> Reply:
     session = call.session
-    uuids = ([call.get("id")] if call.get("id") else []) + list(call.get("ids", []))
+    uuids = id_list(call)
     vm_id = None
     if call.get("virtualmachineid"):
         vm = vms.get_vm(session, call.ctx, uuid=call.get("virtualmachineid"))
@@ -450,7 +441,7 @@ def list_volumes(call: Call) -> Reply:
         keyword=call.get("keyword"),
         volume_type=call.get("type"),
         vm_id=vm_id,
-        zone_id=infra.zone_by_uuid(session, call.get("zoneid")).id if call.get("zoneid") else None,
+        zone_id=zone_id_of(call),
         pool_id=pool_id,
         state=state[:1].upper() + state[1:] if state else None,
         disk_offering_id=(

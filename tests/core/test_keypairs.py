@@ -95,3 +95,40 @@ def test_tenants_are_isolated(core: CoreHarness) -> None:
         assert keypairs.list_keypairs(session, admin, ListScope(list_all=True))[1] == 1
     with pytest.raises(NotFound), core.db.write() as session:
         keypairs.delete_keypair(session, other, name="private")
+
+
+def test_generated_key_types_and_the_private_key_sha1(core: CoreHarness) -> None:
+    tenant = core.new_tenant("kp-f")
+    with core.db.write() as session:
+        rsa_pair, rsa_pem = keypairs.create_keypair(session, tenant, name="r")
+        ed_pair, ed_text = keypairs.create_keypair(session, tenant, name="e", key_type="ed25519")
+        with pytest.raises(InvalidParameter):
+            keypairs.create_keypair(session, tenant, name="d", key_type="dsa")
+        rsa_id, ed_id = rsa_pair.id, ed_pair.id
+    private = serialization.load_pem_private_key(rsa_pem.encode(), None)
+    der = private.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    assert ed_text.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
+    with core.db.read() as session:
+        rows, _ = keypairs.list_keypairs(session, tenant, ListScope(), ids=[rsa_id, ed_id])
+        by_name = {row.name: row for row in rows}
+    assert by_name["r"].private_key_sha1 == keypairs.colon_hex(hashlib.sha1(der).digest())
+    assert by_name["e"].private_key_sha1 is None
+    assert by_name["e"].public_key.startswith("ssh-ed25519 ")
+
+
+def test_the_same_key_under_two_names_only_when_asked(core: CoreHarness) -> None:
+    tenant = core.new_tenant("kp-g")
+    with core.db.write() as session:
+        keypairs.register_keypair(session, tenant, name="one", public_key=PUBLIC_KEY)
+        with pytest.raises(InvalidParameter):
+            keypairs.register_keypair(session, tenant, name="two", public_key=PUBLIC_KEY)
+        keypairs.register_keypair(
+            session, tenant, name="two", public_key=PUBLIC_KEY, unique_key=False
+        )
+        with pytest.raises(keypairs.KeyPairNameTaken):
+            keypairs.register_keypair(
+                session, tenant, name="two", public_key=PUBLIC_KEY, unique_key=False
+            )
+        assert len(keypairs.list_keypairs(session, tenant, ListScope())[0]) == 2

@@ -272,3 +272,21 @@ def test_expunging_a_vm_gives_up_its_static_nat(core: CoreHarness) -> None:
     with core.db.read() as session:
         rows, _ = ips.list_public_ips(session, tenant, ListScope(), is_static_nat=True)
     assert rows == []  # the address stays the tenant's, no longer mapped to a gone VM
+
+
+def test_allocate_at_once_and_release_refused_while_mapped(core: CoreHarness) -> None:
+    add_range(core, "203.0.113.40", "203.0.113.41")
+    tenant = core.new_tenant("ip-ec2")
+    vm_uuid = deploy(core, tenant)
+    with core.db.write() as session:
+        address = ips.allocate_ip(session, tenant, zone=list_zones(session)[0])
+        assert address.state == ips.ALLOCATED
+        vm = vms.get_vm(session, tenant, uuid=vm_uuid)
+        ips.enable_static_nat(session, tenant, address, vm)
+        with pytest.raises(ResourceInUse):
+            ips.disassociate_ip(session, tenant, address, keep_nat=True)
+        listed, _ = ips.list_public_ips(session, tenant, ListScope(), ids=[address.id])
+        assert [row.vm_id for row in listed] == [vm.id]
+        uuid = address.uuid
+    assert used_ips(core, tenant.account_id) == 1
+    assert address_row(core, uuid).state == ips.ALLOCATED

@@ -201,3 +201,46 @@ def test_migration_gives_existing_accounts_a_default_group(database_url: str) ->
         ]
     finally:
         database.dispose()
+
+
+def test_ec2_style_groups_and_rule_lookup(core: CoreHarness) -> None:
+    tenant, other = core.new_tenant("sg-x"), core.new_tenant("sg-y")
+    with core.db.write() as session:
+        with pytest.raises(groups.GroupNameTaken):
+            groups.create_security_group(session, tenant, name="default")
+        app = groups.create_security_group(session, tenant, name="app", allow_all_egress=True)
+        [egress] = groups.rules_of(session, [app.id])[app.id]
+        assert (egress.direction, egress.protocol, egress.cidr) == ("egress", "all", "0.0.0.0/0")
+        with pytest.raises(groups.GroupNameTaken):
+            groups.create_security_group(session, tenant, name="app")
+        [rule], _ = groups.authorize_rules(
+            session, tenant, app, direction=groups.INGRESS, protocol="tcp", start_port=22,
+            end_port=22, cidrs=["10.0.0.1/8"], allowed_groups=(), description="ssh",
+        )  # fmt: skip
+        assert (rule.cidr, rule.description) == ("10.0.0.0/8", "ssh")
+        ssh = groups.Traffic("6", 22, 22)
+        found = groups.find_rule(
+            session, app, direction=groups.INGRESS, traffic=ssh, cidr="10.0.0.0/8"
+        )
+        assert found is not None and found.id == rule.id
+        assert groups.find_rule(session, app, direction=groups.EGRESS, traffic=ssh) is None
+        groups.update_rule(
+            session, tenant, rule, traffic=groups.Traffic("udp", 53, 53), cidr="10.1.0.0/16"
+        )
+        assert (rule.protocol, rule.start_port, rule.cidr, rule.description) == (
+            "udp", 53, "10.1.0.0/16", None,
+        )  # fmt: skip
+        groups.authorize_rules(
+            session, tenant, app, direction=groups.INGRESS, protocol="tcp", start_port=80,
+            end_port=80, cidrs=["10.2.0.0/16"],
+        )  # fmt: skip
+        with pytest.raises(NetworkRuleConflict):
+            groups.update_rule(
+                session, tenant, rule, traffic=groups.Traffic("tcp", 80, 80), cidr="10.2.0.0/16"
+            )
+        listed = groups.list_rules(session, tenant, ListScope(), group_ids=[app.id])
+        assert [r.id for r in listed][:2] == [egress.id, rule.id] and len(listed) == 3
+        assert groups.list_rules(session, other, ListScope(), ids=[rule.id]) == []
+        with pytest.raises(groups.DefaultGroupUndeletable):
+            default = groups.get_security_group(session, tenant, name="default")
+            groups.delete_security_group(session, tenant, default)

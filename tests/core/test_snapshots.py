@@ -17,7 +17,7 @@ from core.snapshots import Snapshot, SnapshotEvent, SnapshotState
 from core.vms import service as vms
 from core.volumes import GIB, VolumeState
 from tests.core.conftest import CoreHarness
-from tests.core.test_volumes import attach, deploy, new_volume, used, volume_row
+from tests.core.test_volumes import _wait_until, attach, deploy, new_volume, used, volume_row
 
 UTC = dt.UTC
 
@@ -43,6 +43,22 @@ def placed_volume(core: CoreHarness, ctx, *, start: bool = False) -> tuple[str, 
     uuid = new_volume(core, ctx)
     assert attach(core, ctx, uuid, vm_uuid) == SUCCEEDED
     return vm_uuid, uuid
+
+
+def new_policy(
+    session, ctx, volume, interval: str, schedule: str, max_snaps: int, *, zone: str = "UTC", **kw
+):
+    """createSnapshotPolicy's use case with the arguments the tests vary."""
+    return policies.create_snapshot_policy(
+        session,
+        ctx,
+        volume,
+        interval_type=interval,
+        schedule=schedule,
+        timezone=zone,
+        max_snaps=max_snaps,
+        **kw,
+    )
 
 
 def snapshot_job(core: CoreHarness, ctx, operation, uuid: str) -> int:
@@ -251,16 +267,7 @@ def test_policy_fires_once_per_run_and_keeps_maxsnaps(core: CoreHarness) -> None
     near = (now + dt.timedelta(minutes=1)).strftime("%M")
     with core.db.write() as session:
         volume = volumes.get_volume(session, ctx, volume_uuid)
-        policy = policies.create_snapshot_policy(
-            session,
-            ctx,
-            volume,
-            interval_type="hourly",
-            schedule=near,
-            timezone="Europe/Berlin",
-            max_snaps=1,
-            now=now,
-        )
+        policy = new_policy(session, ctx, volume, "hourly", near, 1, zone="Europe/Berlin", now=now)
         policy_id, first_run = policy.id, policy.next_run
     assert first_run - now <= dt.timedelta(minutes=1)
     assert policies.take_due_snapshots(core.runtime, now=now) == 0  # not due yet
@@ -297,35 +304,11 @@ def test_policy_for_the_same_interval_updates_and_validates(core: CoreHarness) -
     _, volume_uuid = placed_volume(core, ctx)
     with core.db.write() as session:
         volume = volumes.get_volume(session, ctx, volume_uuid)
-        first = policies.create_snapshot_policy(
-            session,
-            ctx,
-            volume,
-            interval_type="DAILY",
-            schedule="00:01",
-            timezone="UTC",
-            max_snaps=2,
-        )
-        second = policies.create_snapshot_policy(
-            session,
-            ctx,
-            volume,
-            interval_type="DAILY",
-            schedule="30:04",
-            timezone="UTC",
-            max_snaps=3,
-        )
+        first = new_policy(session, ctx, volume, "DAILY", "00:01", 2)
+        second = new_policy(session, ctx, volume, "DAILY", "30:04", 3)
         assert first.id == second.id and second.schedule == "30:04"
         with pytest.raises(InvalidParameter, match="maxSnaps"):
-            policies.create_snapshot_policy(
-                session,
-                ctx,
-                volume,
-                interval_type="DAILY",
-                schedule="30:04",
-                timezone="UTC",
-                max_snaps=9,
-            )
+            new_policy(session, ctx, volume, "DAILY", "30:04", 9)
         assert policies.list_snapshot_policies(session, ctx, volume=volume)[1] == 1
         policies.delete_snapshot_policies(session, ctx, [second])
         assert policies.list_snapshot_policies(session, ctx, volume=volume)[1] == 0
@@ -337,16 +320,7 @@ def test_two_servers_never_take_the_same_run(core: CoreHarness) -> None:
     now = dt.datetime.now(UTC)
     with core.db.write() as session:
         volume = volumes.get_volume(session, ctx, volume_uuid)
-        policy = policies.create_snapshot_policy(
-            session,
-            ctx,
-            volume,
-            interval_type="HOURLY",
-            schedule="00",
-            timezone="UTC",
-            max_snaps=8,
-            now=now,
-        )
+        policy = new_policy(session, ctx, volume, "HOURLY", "00", 8, now=now)
         due = policy.next_run
     from concurrent.futures import ThreadPoolExecutor
 
@@ -355,15 +329,8 @@ def test_two_servers_never_take_the_same_run(core: CoreHarness) -> None:
     assert sum(taken) == 1
 
 
-def _wait(predicate, timeout: float = 15) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
+def _wait(predicate) -> None:
+    _wait_until(predicate, timeout=15)
 
 
 def test_a_run_is_claimed_by_one_reader_of_it_only(core: CoreHarness) -> None:
@@ -372,15 +339,7 @@ def test_a_run_is_claimed_by_one_reader_of_it_only(core: CoreHarness) -> None:
     _, volume_uuid = placed_volume(core, ctx)
     with core.db.write() as session:
         volume = volumes.get_volume(session, ctx, volume_uuid)
-        policy = policies.create_snapshot_policy(
-            session,
-            ctx,
-            volume,
-            interval_type="DAILY",
-            schedule="00:00",
-            timezone="UTC",
-            max_snaps=2,
-        )
+        policy = new_policy(session, ctx, volume, "DAILY", "00:00", 2)
         policy_id = policy.id
     with core.db.read() as session:
         seen = session.get_one(policies.SnapshotPolicy, policy_id)  # what both servers read

@@ -8,8 +8,9 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from cs import CloudStack
 
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
 
 
@@ -23,6 +24,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 @pytest.fixture(scope="session")
 def admin(server: ServerProcess) -> NativeCaller:
     return NativeCaller(server.native_url, server.api_key, server.secret_key)
+
+
+@pytest.fixture
+def cs(server: ServerProcess) -> CloudStack:
+    """The `cs` library as the administrator."""
+    return cs_client(server, job_timeout=90)
 
 
 def create_tenant(server: ServerProcess, name: str, role: str = "user") -> dict[str, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from cs import CloudStack
 
+from core.db import Database
+from core.installation import EC2_ID_KEY, InstallationSecret
 from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
 
@@ -50,3 +52,19 @@ def test_capabilities(tenant: NativeCaller) -> None:
 
 def _zone(admin: NativeCaller) -> str:
     return admin.call("listZones")["zone"][0]["id"]
+
+
+def test_the_installation_secret_is_never_listed(
+    server: ServerProcess, admin: NativeCaller
+) -> None:
+    database = Database(f"sqlite:///{server.data_dir / 'cloudgate.db'}")
+    try:
+        with database.read() as session:
+            secret = session.get_one(InstallationSecret, EC2_ID_KEY).value
+    finally:
+        database.dispose()
+    for asked in ({}, {"name": EC2_ID_KEY}, {"keyword": "key"}, {"pagesize": 500, "page": 1}):
+        answer = admin.request("listConfigurations", **asked)
+        assert answer.status_code == 200 and secret not in answer.text
+        assert EC2_ID_KEY not in answer.text
+    assert admin.request("updateConfiguration", name=EC2_ID_KEY, value="00").status_code == 431

@@ -12,18 +12,6 @@ from cs import CloudStack, CloudStackApiException
 from tests.support.server import ServerProcess
 
 
-@pytest.fixture
-def cs(server: ServerProcess) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=server.api_key,
-        secret=server.secret_key,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
 def test_vm_lifecycle_with_cs_library(cs: CloudStack, demo: dict[str, str]) -> None:
     deployed = cs.deployVirtualMachine(name="cs-lifecycle", **demo)
     vm = deployed["virtualmachine"]

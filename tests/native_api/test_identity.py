@@ -9,23 +9,17 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client, native_caller, unique
 from tests.support.server import ServerProcess
 
 
 def _name(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+    return unique(prefix, 6)
 
 
 @pytest.fixture(scope="module")
 def cs_admin(server: ServerProcess) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url, key=server.api_key, secret=server.secret_key, fetch_result=True
-    )
-
-
-def _caller(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
-    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
+    return cs_client(server)
 
 
 def _account_with_keys(
@@ -45,7 +39,7 @@ def _account_with_keys(
     )["account"]
     user_id = account["user"][0]["id"]
     keys = admin.call("registerUserKeys", id=user_id)["userkeys"]
-    return account, _caller(server, keys)
+    return account, native_caller(server, keys)
 
 
 def test_domain_tree_create_update_list_delete(cs_admin: CloudStack) -> None:
@@ -191,7 +185,7 @@ def test_users_and_keys(admin: NativeCaller, server: ServerProcess) -> None:
     keys = admin.call("registerUserKeys", id=second["id"])["userkeys"]
     assert admin.call("getUserKeys", id=second["id"])["userkeys"] == keys
     assert admin.call("getUser", userapikey=keys["apikey"])["user"]["id"] == second["id"]
-    second_caller = _caller(server, keys)
+    second_caller = native_caller(server, keys)
     me = second_caller.call("listUsers")
     assert {u["id"] for u in me["user"]} == {second["id"], account["user"][0]["id"]}
 
@@ -295,5 +289,5 @@ def test_wire_errors(admin: NativeCaller, tenant: NativeCaller) -> None:
 def test_create_tenant_roles_map_to_account_types(server: ServerProcess) -> None:
     name = _name("da")
     keys = create_tenant(server, name, role="domain-admin")
-    me = _caller(server, keys).call("listAccounts", name=name)["account"][0]
+    me = native_caller(server, keys).call("listAccounts", name=name)["account"][0]
     assert me["accounttype"] == 2 and me["roletype"] == "DomainAdmin"

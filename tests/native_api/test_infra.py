@@ -9,24 +9,8 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, unique
 from tests.support.server import ServerProcess
-
-
-@pytest.fixture
-def cs(server: ServerProcess) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=server.api_key,
-        secret=server.secret_key,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def build_zone(cs: CloudStack, *, hosts: int = 1, host_query: str = "") -> dict[str, str]:

@@ -10,8 +10,8 @@ from cs import CloudStack, CloudStackApiException
 
 from tests.core.test_templates import IMAGE, ImageServer
 from tests.native_api.conftest import create_tenant
-from tests.native_api.test_templates import client, serve_images, wait_ready
-from tests.support.native import NativeCaller
+from tests.native_api.test_templates import serve_images, wait_ready
+from tests.support.native import NativeCaller, cs_client, native_caller
 from tests.support.server import ServerProcess
 
 
@@ -24,7 +24,7 @@ def images() -> Iterator[ImageServer]:
 @pytest.fixture(scope="module")
 def owner(server: ServerProcess) -> CloudStack:
     keys = create_tenant(server, "iso-owner")
-    return client(server, keys["apikey"], keys["secretkey"])
+    return cs_client(server, keys)
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +34,12 @@ def other_keys(server: ServerProcess) -> dict[str, str]:
 
 @pytest.fixture
 def other(server: ServerProcess, other_keys: dict[str, str]) -> CloudStack:
-    return client(server, other_keys["apikey"], other_keys["secretkey"])
+    return cs_client(server, other_keys)
 
 
 @pytest.fixture
 def other_raw(server: ServerProcess, other_keys: dict[str, str]) -> NativeCaller:
-    return NativeCaller(server.native_url, other_keys["apikey"], other_keys["secretkey"])
+    return native_caller(server, other_keys)
 
 
 def register_iso(cs: CloudStack, demo: dict[str, str], url: str, **extra: Any) -> dict[str, Any]:

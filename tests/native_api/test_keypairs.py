@@ -8,22 +8,11 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cs import CloudStack, CloudStackApiException
+from cs import CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
-
-
-def client(server: ServerProcess, keys: dict[str, str] | None = None) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"] if keys else server.api_key,
-        secret=keys["secretkey"] if keys else server.secret_key,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
 
 
 def openssh_public_key() -> str:
@@ -46,7 +35,7 @@ def keys_a(server: ServerProcess) -> dict[str, str]:
 
 
 def test_create_register_list_delete_with_cs(server: ServerProcess, keys_a) -> None:
-    cs = client(server, keys_a)
+    cs = cs_client(server, keys_a)
     created = cs.createSSHKeyPair(name="generated")["keypair"]
     assert created["name"] == "generated"
     assert created["privatekey"].startswith("-----BEGIN RSA PRIVATE KEY-----")
@@ -91,9 +80,9 @@ def test_wire_errors(server: ServerProcess, keys_a) -> None:
 
 
 def test_tenant_isolation_and_admin_view(server: ServerProcess, admin: NativeCaller) -> None:
-    owner = client(server, create_tenant(server, "kp-api-b"))
+    owner = cs_client(server, create_tenant(server, "kp-api-b"))
     other_keys = create_tenant(server, "kp-api-c")
-    other = client(server, other_keys)
+    other = cs_client(server, other_keys)
     owner.createSSHKeyPair(name="secret-key")
     assert other.listSSHKeyPairs(listall=True) == {}
     with pytest.raises(CloudStackApiException):

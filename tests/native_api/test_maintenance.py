@@ -13,18 +13,6 @@ from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
 
 
-@pytest.fixture
-def cs(server: ServerProcess) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=server.api_key,
-        secret=server.secret_key,
-        fetch_result=True,
-        job_timeout=90,
-        poll_interval=0.2,
-    )
-
-
 def _deploy(cs: CloudStack, built: dict[str, str], demo: dict[str, str], **extra: str) -> dict:
     return cs.deployVirtualMachine(
         zoneid=built["zoneid"],

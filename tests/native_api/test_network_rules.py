@@ -3,46 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from cs import CloudStack, CloudStackApiException
+from cs import CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, create_public_range, cs_client, native_caller
 from tests.support.server import ServerProcess
 
 _FIREWALL = "org.apache.cloudstack.api.command.user.firewall."
 
 
-def client(server: ServerProcess, keys: dict[str, str]) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"],
-        secret=keys["secretkey"],
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
-def native(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
-    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
-
-
 @pytest.fixture(scope="module")
 def public_range(admin: NativeCaller, demo: dict[str, str]) -> dict:
-    return admin.call(
-        "createVlanIpRange",
-        zoneid=demo["zoneid"],
-        startip="198.18.1.10",
-        endip="198.18.1.29",
-        gateway="198.18.1.1",
-        netmask="255.255.255.0",
-        vlan="201",
-        forvirtualnetwork=True,
-    )["vlan"]
+    return create_public_range(admin, demo["zoneid"], 1)
 
 
 def test_port_forwarding_rules(server: ServerProcess, demo: dict[str, str], public_range) -> None:
-    cs = client(server, create_tenant(server, "nr-api-a"))
+    cs = cs_client(server, create_tenant(server, "nr-api-a"))
     address = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     vm = cs.deployVirtualMachine(**demo)["virtualmachine"]
     rule = cs.createPortForwardingRule(
@@ -87,7 +63,7 @@ def test_port_forwarding_rules(server: ServerProcess, demo: dict[str, str], publ
 
 
 def test_firewall_rules(server: ServerProcess, demo: dict[str, str], public_range) -> None:
-    cs = client(server, create_tenant(server, "nr-api-b"))
+    cs = cs_client(server, create_tenant(server, "nr-api-b"))
     address = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     rule = cs.createFirewallRule(
         ipaddressid=address["id"], protocol="tcp", startport=80, endport=81, cidrlist="10.0.0.0/8"
@@ -106,10 +82,10 @@ def test_firewall_rules(server: ServerProcess, demo: dict[str, str], public_rang
 
 def test_ip_forwarding_rules(server: ServerProcess, demo: dict[str, str], public_range) -> None:
     keys = create_tenant(server, "nr-api-c")
-    cs = client(server, keys)
+    cs = cs_client(server, keys)
     address = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     vm = cs.deployVirtualMachine(**demo)["virtualmachine"]
-    caller = native(server, keys)
+    caller = native_caller(server, keys)
     refused = caller.request(
         "createIpForwardingRule", ipaddressid=address["id"], protocol="tcp", startport=22
     )
@@ -138,7 +114,7 @@ def test_async_create_wire_and_events(
     server: ServerProcess, admin: NativeCaller, demo: dict[str, str], public_range
 ) -> None:
     keys = create_tenant(server, "nr-api-wire")
-    caller = native(server, keys)
+    caller = native_caller(server, keys)
     address = caller.wait_job(caller.call("associateIpAddress", zoneid=demo["zoneid"])["jobid"])
     ip_id = address["jobinstanceid"]
     body = caller.call("createFirewallRule", ipaddressid=ip_id, protocol="udp", startport=53)
@@ -158,7 +134,7 @@ def test_async_create_wire_and_events(
 def test_tenant_isolation(
     server: ServerProcess, admin: NativeCaller, demo: dict[str, str], public_range
 ) -> None:
-    owner = client(server, create_tenant(server, "nr-api-d"))
+    owner = cs_client(server, create_tenant(server, "nr-api-d"))
     address = owner.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     vm = owner.deployVirtualMachine(**demo)["virtualmachine"]
     rule = owner.createPortForwardingRule(
@@ -172,11 +148,11 @@ def test_tenant_isolation(
         "firewallrule"
     ]
     other_keys = create_tenant(server, "nr-api-e")
-    other = client(server, other_keys)
+    other = cs_client(server, other_keys)
     other_vm = other.deployVirtualMachine(**demo)["virtualmachine"]
     assert other.listPortForwardingRules(listall=True) == {}
     assert other.listFirewallRules(listall=True) == {}
-    caller = native(server, other_keys)
+    caller = native_caller(server, other_keys)
     for command, params in (
         ("deletePortForwardingRule", {"id": rule["id"]}),
         ("deleteFirewallRule", {"id": fw["id"]}),

@@ -9,24 +9,8 @@ from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
 from tests.native_api.test_infra import build_zone
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, unique
 from tests.support.server import ServerProcess
-
-
-@pytest.fixture
-def cs(server: ServerProcess) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=server.api_key,
-        secret=server.secret_key,
-        fetch_result=True,
-        job_timeout=90,
-        poll_interval=0.2,
-    )
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")

@@ -3,48 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from cs import CloudStack
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, create_public_range, cs_client, native_caller
 from tests.support.server import ServerProcess
-
-
-def client(server: ServerProcess, keys: dict[str, str]) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"],
-        secret=keys["secretkey"],
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
-def native(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
-    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
 
 
 @pytest.fixture(scope="module")
 def public_range(admin: NativeCaller, demo: dict[str, str]) -> dict:
-    created = admin.call(
-        "createVlanIpRange",
-        zoneid=demo["zoneid"],
-        startip="198.18.0.10",
-        endip="198.18.0.29",
-        gateway="198.18.0.1",
-        netmask="255.255.255.0",
-        vlan="200",
-        forvirtualnetwork=True,
-    )["vlan"]
-    return created
+    return create_public_range(admin, demo["zoneid"], 0)
 
 
 def test_ranges_are_admin_only(server: ServerProcess, admin: NativeCaller, public_range) -> None:
     assert public_range["startip"] == "198.18.0.10" and public_range["vlan"] == "vlan://200"
     listed = admin.call("listVlanIpRanges", id=public_range["id"])
     assert listed["count"] == 1 and listed["vlaniprange"][0]["endip"] == "198.18.0.29"
-    tenant = native(server, create_tenant(server, "ip-api-user"))
+    tenant = native_caller(server, create_tenant(server, "ip-api-user"))
     for command in ("createVlanIpRange", "listVlanIpRanges", "deleteVlanIpRange"):
         assert tenant.request(command, id=public_range["id"]).status_code == 432
     reply = admin.request(
@@ -58,7 +32,7 @@ def test_address_and_static_nat_lifecycle(
     server: ServerProcess, admin: NativeCaller, demo: dict[str, str], public_range
 ) -> None:
     keys = create_tenant(server, "ip-api-a")
-    cs = client(server, keys)
+    cs = cs_client(server, keys)
     address = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     assert address["state"] == "Allocated" and address["account"] == "ip-api-a"
     # any range of the zone may serve it (other test modules add ranges to this server)
@@ -84,7 +58,7 @@ def test_address_and_static_nat_lifecycle(
     shown = cs.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
     assert (shown["publicip"], shown["publicipid"]) == (address["ipaddress"], address["id"])
 
-    caller = native(server, keys)
+    caller = native_caller(server, keys)
     reply = caller.request(
         "enableStaticNat", ipaddressid=address["id"], virtualmachineid=other_vm["id"]
     )
@@ -116,7 +90,7 @@ def test_address_and_static_nat_lifecycle(
 
 
 def test_async_create_wire(server: ServerProcess, demo: dict[str, str], public_range) -> None:
-    caller = native(server, create_tenant(server, "ip-api-wire"))
+    caller = native_caller(server, create_tenant(server, "ip-api-wire"))
     body = caller.call("associateIpAddress", zoneid=demo["zoneid"])
     assert set(body) == {"id", "jobid"}
     done = caller.wait_job(body["jobid"])
@@ -128,14 +102,14 @@ def test_async_create_wire(server: ServerProcess, demo: dict[str, str], public_r
 
 
 def test_tenant_isolation(server: ServerProcess, admin: NativeCaller, demo, public_range) -> None:
-    owner = client(server, create_tenant(server, "ip-api-b"))
+    owner = cs_client(server, create_tenant(server, "ip-api-b"))
     address = owner.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     other_keys = create_tenant(server, "ip-api-c")
-    other = client(server, other_keys)
+    other = cs_client(server, other_keys)
     assert other.listPublicIpAddresses(listall=True) == {}
     assert other.listPublicIpAddresses(id=address["id"]) == {}
     other_vm = other.deployVirtualMachine(**demo)["virtualmachine"]
-    caller = native(server, other_keys)
+    caller = native_caller(server, other_keys)
     for command, params in (
         ("disassociateIpAddress", {"id": address["id"]}),
         ("disableStaticNat", {"ipaddressid": address["id"]}),
@@ -149,7 +123,7 @@ def test_tenant_isolation(server: ServerProcess, admin: NativeCaller, demo, publ
 
 
 def test_tags_filter(server: ServerProcess, demo: dict[str, str], public_range) -> None:
-    cs = client(server, create_tenant(server, "ip-api-tags"))
+    cs = cs_client(server, create_tenant(server, "ip-api-tags"))
     tagged = cs.associateIpAddress(zoneid=demo["zoneid"])["ipaddress"]
     cs.associateIpAddress(zoneid=demo["zoneid"])
     cs.createTags(
@@ -161,3 +135,30 @@ def test_tags_filter(server: ServerProcess, demo: dict[str, str], public_range) 
     assert [ip["id"] for ip in found] == [tagged["id"]]
     assert found[0]["tags"][0]["key"] == "role"
     assert cs.listPublicIpAddresses()["count"] == 2
+
+
+def test_zone_taken_from_network_or_vpc(
+    server: ServerProcess, demo: dict[str, str], public_range
+) -> None:
+    keys = create_tenant(server, "ip-api-net")
+    caller = native_caller(server, keys)
+    # the account's default subnet in the demo zone (other tests may have added zones)
+    network = next(
+        n for n in caller.call("listNetworks")["network"] if n["zoneid"] == demo["zoneid"]
+    )
+    [vpc] = caller.call("listVpcs")["vpc"]
+    by_network = caller.wait_job(
+        caller.call("associateIpAddress", networkid=network["id"])["jobid"]
+    )
+    assert by_network["jobresult"]["ipaddress"]["zoneid"] == network["zoneid"] == demo["zoneid"]
+    by_vpc = caller.wait_job(caller.call("associateIpAddress", vpcid=vpc["id"])["jobid"])
+    assert by_vpc["jobresult"]["ipaddress"]["zoneid"] == vpc["zoneid"] == demo["zoneid"]
+    assert by_vpc["jobresult"]["ipaddress"]["account"] == "ip-api-net"
+    other = native_caller(server, create_tenant(server, "ip-api-net2"))
+    for asked in ({"networkid": network["id"]}, {"vpcid": vpc["id"]}):
+        refused = other.request("associateIpAddress", **asked)
+        assert refused.status_code == 431, asked  # someone else's network is not found
+    assert other.call("listPublicIpAddresses") == {}
+    none = caller.request("associateIpAddress")
+    assert none.status_code == 431
+    assert "Please specify either zoneId, or networkId, or vpcId" in none.text

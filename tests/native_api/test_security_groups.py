@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cs import CloudStack, CloudStackApiException
+from cs import CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client, native_caller
 from tests.support.server import ServerProcess
-
-
-def client(server: ServerProcess, keys: dict[str, str]) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"],
-        secret=keys["secretkey"],
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
-def native(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
-    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +16,7 @@ def keys_a(server: ServerProcess) -> dict[str, str]:
 
 
 def test_default_group_and_rules_with_cs(server: ServerProcess, keys_a) -> None:
-    cs = client(server, keys_a)
+    cs = cs_client(server, keys_a)
     listed = cs.listSecurityGroups()
     assert listed["count"] == 1
     default = listed["securitygroup"][0]
@@ -72,7 +57,7 @@ def test_default_group_and_rules_with_cs(server: ServerProcess, keys_a) -> None:
 
 
 def test_wire_errors(server: ServerProcess, keys_a) -> None:
-    caller = native(server, keys_a)
+    caller = native_caller(server, keys_a)
     caller.call("createSecurityGroup", name="wire")
     reply = caller.request("createSecurityGroup", name="wire")
     assert reply.status_code == 431
@@ -98,7 +83,7 @@ def test_wire_errors(server: ServerProcess, keys_a) -> None:
 
 def test_vm_membership(server: ServerProcess, demo: dict[str, str]) -> None:
     keys = create_tenant(server, "sg-api-vm")
-    cs = client(server, keys)
+    cs = cs_client(server, keys)
     web = cs.createSecurityGroup(name="web")["securitygroup"]
     vm = cs.deployVirtualMachine(securitygroupids=web["id"], **demo)["virtualmachine"]
     assert [g["name"] for g in vm["securitygroup"]] == ["web"]
@@ -107,16 +92,16 @@ def test_vm_membership(server: ServerProcess, demo: dict[str, str]) -> None:
     listed = cs.listSecurityGroups(virtualmachineid=vm["id"])["securitygroup"]
     assert [g["name"] for g in listed] == ["web"]
     assert listed[0]["virtualmachinecount"] == 1 and listed[0]["virtualmachineids"] == [vm["id"]]
-    reply = native(server, keys).request("deleteSecurityGroup", id=web["id"])
+    reply = native_caller(server, keys).request("deleteSecurityGroup", id=web["id"])
     assert reply.status_code == 536
     assert reply.json()["deletesecuritygroupresponse"]["errorcode"] == 536
 
 
 def test_tenant_isolation_and_roles(server: ServerProcess, keys_a, admin: NativeCaller) -> None:
-    owner = client(server, keys_a)
+    owner = cs_client(server, keys_a)
     group = owner.createSecurityGroup(name="private")["securitygroup"]
     other_keys = create_tenant(server, "sg-api-b")
-    other = client(server, other_keys)
+    other = cs_client(server, other_keys)
     assert [g["name"] for g in other.listSecurityGroups(listall=True)["securitygroup"]] == [
         "default"
     ]
@@ -128,7 +113,7 @@ def test_tenant_isolation_and_roles(server: ServerProcess, keys_a, admin: Native
             {"securitygroupid": group["id"], "protocol": "all", "cidrlist": "0.0.0.0/0"},
         ),
     ):
-        reply = native(server, other_keys).request(command, **params)
+        reply = native_caller(server, other_keys).request(command, **params)
         assert reply.status_code == 431, (command, reply.text)
     with pytest.raises(CloudStackApiException):
         other.deleteSecurityGroup(name="private")
@@ -138,7 +123,7 @@ def test_tenant_isolation_and_roles(server: ServerProcess, keys_a, admin: Native
 
 
 def test_tags_filter_and_render(server: ServerProcess) -> None:
-    cs = client(server, create_tenant(server, "sg-api-tags"))
+    cs = cs_client(server, create_tenant(server, "sg-api-tags"))
     tagged = cs.createSecurityGroup(name="tagged")["securitygroup"]
     cs.createSecurityGroup(name="untagged")
     cs.createTags(

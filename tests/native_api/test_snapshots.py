@@ -7,8 +7,7 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.native_api.test_volumes import client
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
 
 GIB = 1024**3
@@ -16,7 +15,7 @@ GIB = 1024**3
 
 @pytest.fixture(scope="module")
 def erin(server: ServerProcess) -> CloudStack:
-    return client(server, create_tenant(server, "snap-erin"))
+    return cs_client(server, create_tenant(server, "snap-erin"))
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cs import CloudStack, CloudStackApiException
+from cs import CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
-
-
-def _cs(server: ServerProcess, keys: dict[str, str] | None = None) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"] if keys else server.api_key,
-        secret=keys["secretkey"] if keys else server.secret_key,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +17,12 @@ def owner_keys(server: ServerProcess) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def owner_vm(server: ServerProcess, owner_keys, demo: dict[str, str]) -> str:
-    client = _cs(server, owner_keys)
+    client = cs_client(server, owner_keys)
     return client.deployVirtualMachine(name="tagged", startvm=False, **demo)["virtualmachine"]["id"]
 
 
 def test_tag_lifecycle_with_cs(server: ServerProcess, owner_keys, owner_vm: str) -> None:
-    client = _cs(server, owner_keys)
+    client = cs_client(server, owner_keys)
     created = client.createTags(
         resourcetype="UserVm",
         resourceids=owner_vm,

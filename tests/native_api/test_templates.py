@@ -16,19 +16,8 @@ from cs import CloudStack, CloudStackApiException
 from drivers.objectstore.local import LocalObjectStore
 from tests.core.test_templates import IMAGE, ImageServer, _handler
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
-
-
-def client(server: ServerProcess, key: str, secret: str) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=key,
-        secret=secret,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
 
 
 @contextmanager
@@ -66,12 +55,12 @@ def other_keys(server: ServerProcess) -> dict[str, str]:
 
 @pytest.fixture
 def owner(server: ServerProcess, owner_keys: dict[str, str]) -> CloudStack:
-    return client(server, owner_keys["apikey"], owner_keys["secretkey"])
+    return cs_client(server, owner_keys)
 
 
 @pytest.fixture
 def other(server: ServerProcess, other_keys: dict[str, str]) -> CloudStack:
-    return client(server, other_keys["apikey"], other_keys["secretkey"])
+    return cs_client(server, other_keys)
 
 
 @pytest.fixture

@@ -12,31 +12,20 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
-
-
-def client(server: ServerProcess, key: str, secret: str) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=key,
-        secret=secret,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
 
 
 @pytest.fixture(scope="module")
 def cs(server: ServerProcess) -> CloudStack:
-    return client(server, server.api_key, server.secret_key)
+    return cs_client(server)
 
 
 @pytest.fixture(scope="module")
 def user(server: ServerProcess) -> tuple[CloudStack, NativeCaller]:
     keys = create_tenant(server, "vmops-user")
     return (
-        client(server, keys["apikey"], keys["secretkey"]),
+        cs_client(server, keys),
         NativeCaller(server.native_url, keys["apikey"], keys["secretkey"]),
     )
 
@@ -225,7 +214,7 @@ def test_domain_admin_may_recover_in_its_domain(
     server: ServerProcess, demo: dict[str, str]
 ) -> None:
     keys = create_tenant(server, "vmops-domadmin", role="domain-admin")
-    domain_admin = client(server, keys["apikey"], keys["secretkey"])
+    domain_admin = cs_client(server, keys)
     vm = domain_admin.deployVirtualMachine(name="da-vm", startvm=False, **demo)["virtualmachine"]
     domain_admin.destroyVirtualMachine(id=vm["id"])
     recovered = domain_admin.recoverVirtualMachine(id=vm["id"])["virtualmachine"]

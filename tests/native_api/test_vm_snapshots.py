@@ -6,8 +6,8 @@ import pytest
 from cs import CloudStack
 
 from tests.native_api.conftest import create_tenant
-from tests.native_api.test_vm_ops import client, error_of
-from tests.support.native import NativeCaller
+from tests.native_api.test_vm_ops import error_of
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
 
 
@@ -15,7 +15,7 @@ from tests.support.server import ServerProcess
 def owner(server: ServerProcess) -> tuple[CloudStack, NativeCaller]:
     keys = create_tenant(server, "vmsnap-owner")
     return (
-        client(server, keys["apikey"], keys["secretkey"]),
+        cs_client(server, keys),
         NativeCaller(server.native_url, keys["apikey"], keys["secretkey"]),
     )
 

@@ -6,26 +6,15 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.native_api.conftest import create_tenant
-from tests.support.native import NativeCaller
+from tests.support.native import NativeCaller, cs_client
 from tests.support.server import ServerProcess
 
 GIB = 1024**3
 
 
-def client(server: ServerProcess, keys: dict[str, str] | None = None) -> CloudStack:
-    return CloudStack(
-        endpoint=server.native_url,
-        key=keys["apikey"] if keys else server.api_key,
-        secret=keys["secretkey"] if keys else server.secret_key,
-        fetch_result=True,
-        job_timeout=60,
-        poll_interval=0.2,
-    )
-
-
 @pytest.fixture(scope="module")
 def alice(server: ServerProcess) -> CloudStack:
-    return client(server, create_tenant(server, "vol-alice"))
+    return cs_client(server, create_tenant(server, "vol-alice"))
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +131,22 @@ def test_admin_creates_for_an_account_and_sees_storage(
     )
     volume = admin.wait_job(created["jobid"])["jobresult"]["volume"]
     assert volume["account"] == "vol-dave"
-    root = admin.call("listVolumes", type="ROOT", listall=True)["volume"][0]
-    assert root["storage"] == "PS0" and "storageid" in root
+    deployed = admin.call(
+        "deployVirtualMachine",
+        zoneid=demo["zoneid"],
+        serviceofferingid=demo["serviceofferingid"],
+        templateid=demo["templateid"],
+        account="vol-dave",
+        domainid=domain,
+    )
+    vm = admin.wait_job(deployed["jobid"])["jobresult"]["virtualmachine"]
+    [root] = admin.call("listVolumes", type="ROOT", virtualmachineid=vm["id"], listall=True)[
+        "volume"
+    ]
+    # Whichever pool the planner chose (other tests add pools), the volume names it rightly.
+    [pool] = admin.call("listStoragePools", id=root["storageid"])["storagepool"]
+    assert root["storage"] == pool["name"] and pool["zoneid"] == demo["zoneid"]
+    assert root["account"] == "vol-dave" and root["virtualmachineid"] == vm["id"]
 
 
 def test_list_by_tags(alice: CloudStack, demo: dict[str, str]) -> None:
