@@ -103,30 +103,34 @@ class Ec2Api:
     def handle(self, arrived: WireRequest) -> Response:
         request_id = str(uuid.uuid4())
         action: Action | None = None
+        service = "ec2"
         try:
             params = arrived.params()
-            ctx = self._authenticate(arrived)
             name = params.get("Action", "")
+            known = ACTIONS.get(name)
+            # An STS action (GetCallerIdentity) is signed for "sts" and answered in STS's format.
+            service = known.service if known else "ec2"
+            ctx = self._authenticate(arrived, service)
             if not name:
                 raise Ec2Error("MissingAction", "The request must contain the parameter Action")
-            action = ACTIONS.get(name)
-            if action is None:
+            if known is None:
                 raise invalid_action(name)
-            parsed = wire.parse(action.name, params)
+            action = known
+            parsed = wire.parse(action.name, params, service)
             result = self._run(action, ctx, parsed, arrived.host)
-            return wire.render(action.name, result, request_id)
+            return wire.render(action.name, result, request_id, service)
         except Ec2Error as error:
-            return wire.render_error(error, request_id, action and action.name)
+            return wire.render_error(error, request_id, action and action.name, service)
         except AuthError as error:
-            return wire.render_error(from_auth_error(error), request_id)
+            return wire.render_error(from_auth_error(error, service), request_id, service=service)
         except CloudgateError as error:
             ec2_error = to_ec2_error(error, self._ids)
-            return wire.render_error(ec2_error, request_id, action and action.name)
+            return wire.render_error(ec2_error, request_id, action and action.name, service)
         except Exception:
             log.exception("EC2 request %s (%s) failed", request_id, action and action.name)
-            return wire.render_error(internal_error(request_id), request_id)
+            return wire.render_error(internal_error(request_id), request_id, service=service)
 
-    def _authenticate(self, arrived: WireRequest) -> CallContext:
+    def _authenticate(self, arrived: WireRequest, service: str = "ec2") -> CallContext:
         request = AuthRequest.from_wire(
             arrived.method, arrived.raw_path, arrived.query, arrived.headers, body=arrived.body
         )
@@ -141,7 +145,7 @@ class Ec2Api:
                 users[access_key] = user
                 return user.secret_key
 
-            result = authenticate(request, service="ec2", lookup_secret=lookup_secret)
+            result = authenticate(request, service=service, lookup_secret=lookup_secret)
             return identity.context_for(session, users[result.access_key])
 
     def _run(

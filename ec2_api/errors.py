@@ -10,7 +10,7 @@ Core errors map by type (and, for NotFound and malformed ids, by the kind of res
 from __future__ import annotations
 
 from core import errors
-from translators import aws_auth
+from translators import aws_auth, ids
 from translators.ids import IMAGE, INSTANCE, RESERVATION, IdCodec, MalformedId
 
 BAD_REQUEST = 400
@@ -78,8 +78,12 @@ _AUTH_STATUS = {
 }
 
 
-def from_auth_error(error: aws_auth.AuthError) -> Ec2Error:
+def from_auth_error(error: aws_auth.AuthError, service: str = "ec2") -> Ec2Error:
     code = error.ec2_code
+    if service == "sts" and code == "AuthFailure":  # STS's word for an unknown access key
+        return Ec2Error(
+            "InvalidClientTokenId", "The security token included in the request is invalid.", 403
+        )
     return Ec2Error(code, error.message, _AUTH_STATUS.get(code, UNAUTHORIZED))
 
 
@@ -87,6 +91,20 @@ _MALFORMED = {
     INSTANCE: "InvalidInstanceID.Malformed",
     IMAGE: "InvalidAMIID.Malformed",
     RESERVATION: "InvalidReservationID.Malformed",
+    ids.VPC: "InvalidVpcID.Malformed",
+    ids.SUBNET: "InvalidSubnetID.Malformed",
+    ids.SECURITY_GROUP: "InvalidGroupId.Malformed",
+    ids.SECURITY_GROUP_RULE: "InvalidSecurityGroupRuleId.Malformed",
+    ids.KEY_PAIR: "InvalidKeyPair.NotFound",  # AWS has no Malformed code for key pair ids
+    ids.ALLOCATION: "InvalidAllocationID.Malformed",
+    ids.ASSOCIATION: "InvalidAssociationID.Malformed",
+    ids.VOLUME: "InvalidVolumeID.Malformed",
+    ids.SNAPSHOT: "InvalidSnapshotID.Malformed",
+    ids.NETWORK_INTERFACE: "InvalidNetworkInterfaceId.Malformed",
+    ids.ROUTE_TABLE: "InvalidRouteTableId.Malformed",
+    ids.INTERNET_GATEWAY: "InvalidInternetGatewayId.Malformed",
+    ids.NETWORK_ACL: "InvalidNetworkAclId.Malformed",
+    ids.DHCP_OPTIONS: "InvalidDhcpOptionsId.Malformed",
 }
 
 # core NotFound kind → (code, message template taking the EC2 id, id prefix for core ids)
@@ -99,6 +117,26 @@ _NOT_FOUND: dict[str, tuple[str, str, str | None]] = {
     "template": ("InvalidAMIID.NotFound", "The image id '[{}]' does not exist", IMAGE),
     "zone": ("InvalidParameterValue", "Invalid availability zone: [{}]", None),
     "service offering": ("InvalidParameterValue", "Invalid value '{}' for InstanceType", None),
+    "vpc": ("InvalidVpcID.NotFound", "The vpc ID '{}' does not exist", ids.VPC),
+    "network": ("InvalidSubnetID.NotFound", "The subnet ID '{}' does not exist", ids.SUBNET),
+    "key pair": ("InvalidKeyPair.NotFound", "The key pair '{}' does not exist", ids.KEY_PAIR),
+    "security group": (
+        "InvalidGroup.NotFound",
+        "The security group '{}' does not exist",
+        ids.SECURITY_GROUP,
+    ),
+    "security group rule": (
+        "InvalidSecurityGroupRuleId.NotFound",
+        "The security group rule ID '{}' does not exist",
+        ids.SECURITY_GROUP_RULE,
+    ),
+    "public ip address": (
+        "InvalidAllocationID.NotFound",
+        "The allocation ID '{}' does not exist",
+        ids.ALLOCATION,
+    ),
+    "volume": ("InvalidVolume.NotFound", "The volume '{}' does not exist.", ids.VOLUME),
+    "snapshot": ("InvalidSnapshot.NotFound", "The snapshot '{}' does not exist.", ids.SNAPSHOT),
 }
 
 # Checked in order: subclasses before their bases.

@@ -11,10 +11,16 @@ State map (VM state → EC2 state):
         first start failed, which on AWS is an instance that went pending → terminated.
 A reservation is the VMs one request launched (the VM's `launch_group`); its id is the
 encoded id of the group's first VM, expunged or not, so it never changes.
+
+An instance shows the core's tags (`UserVm`), security groups and disks: the root disk as
+the root device, data disks as `/dev/sdX` by their device id, exactly as DescribeVolumes
+shows their attachments (volume_views); its subnet, network interface and Elastic IP
+(instance_interfaces); the metadata and hibernation options (instance_options).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,14 +28,20 @@ import sqlalchemy as sa
 from core.infra import Zone
 from core.jobs import IN_PROGRESS, AsyncJob
 from core.offerings import ServiceOffering
+from core.security_groups import SecurityGroup, SecurityGroupVm
 from core.vms import service as vms
 from core.vms.models import VirtualMachine
 from core.vms.states import VmState
+from core.volumes import Volume
+from ec2_api import tagging
+from ec2_api.actions.instance_interfaces import InterfaceViews
+from ec2_api.actions.instance_options import option_fields
+from ec2_api.actions.volume_views import VolumeRenderer
 from ec2_api.call import Call
-from translators.ids import IMAGE, INSTANCE, RESERVATION
+from translators.hostnames import private_dns_name
+from translators.ids import IMAGE, INSTANCE, RESERVATION, SECURITY_GROUP
 from translators.instance_types import InstanceTypeCatalogue, load_catalogue
-
-ROOT_DEVICE = "/dev/sda1"
+from translators.volumes import ROOT_DEVICE_NAME as ROOT_DEVICE
 
 PENDING = {"Code": 0, "Name": "pending"}
 RUNNING = {"Code": 16, "Name": "running"}
@@ -68,9 +80,15 @@ class InstanceRenderer:
         self._offerings: dict[int, ServiceOffering] = {}
         self._terminating: set[int] = set()
         self._first_of_group: dict[str, int] = {}
+        self._tags: dict[int, list[dict[str, str]]] = {}
+        self._groups: dict[int, list[dict[str, str]]] = {}
+        self._disks: dict[int, list[dict[str, Any]]] = {}
+        self._interfaces = InterfaceViews(call, [])
+        self._options = option_fields(call)
 
     def prepare(self, rows: list[VirtualMachine]) -> InstanceRenderer:
-        """Load, in two queries, which VMs are being terminated and each reservation's id."""
+        """Load, a query each, which VMs are being terminated, each reservation's id, and the
+        VMs' tags, security groups, disks, NICs and Elastic IPs."""
         session, ids = self.call.session, [vm.id for vm in rows]
         self._terminating = set(
             session.scalars(
@@ -91,7 +109,53 @@ class InstanceRenderer:
                 .group_by(VirtualMachine.launch_group)
             ).all()
         )
+        self._tags = tagging.tags_by_id(self.call, "instance", ids)
+        self._groups = self._load_groups(ids)
+        self._disks = self._load_disks(ids)
+        self._interfaces = InterfaceViews(self.call, rows)
         return self
+
+    def _load_groups(self, vm_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+        found: dict[int, list[dict[str, str]]] = {}
+        rows = self.call.session.execute(
+            sa.select(SecurityGroupVm.vm_id, SecurityGroup.id, SecurityGroup.name)
+            .join(SecurityGroup, SecurityGroup.id == SecurityGroupVm.security_group_id)
+            .where(SecurityGroupVm.vm_id.in_(vm_ids))
+            .order_by(SecurityGroup.id)
+        )
+        for vm_id, group_id, name in rows:
+            group_ec2_id = self.call.ids.encode(SECURITY_GROUP, group_id)
+            found.setdefault(vm_id, []).append({"GroupId": group_ec2_id, "GroupName": name})
+        return found
+
+    def _load_disks(self, vm_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each VM's disks as block-device mappings: their attachments as DescribeVolumes
+        shows them (volume_views), so both say the same."""
+        volumes = list(
+            self.call.session.scalars(
+                sa.select(Volume)
+                .where(Volume.vm_id.in_(vm_ids), Volume.removed.is_(None))
+                .order_by(Volume.device_id, Volume.id)
+            )
+        )
+        renderer = VolumeRenderer(self.call).prepare(volumes)
+        found: dict[int, list[dict[str, Any]]] = {}
+        for volume in volumes:
+            assert volume.vm_id is not None
+            for attachment in renderer.attachments(volume):
+                ebs = {
+                    "AttachTime": attachment.get("AttachTime") or volume.created,
+                    "DeleteOnTermination": attachment["DeleteOnTermination"],
+                    "Status": attachment["State"],
+                    "VolumeId": attachment["VolumeId"],
+                }
+                found.setdefault(volume.vm_id, []).append(
+                    {"DeviceName": attachment["Device"], "Ebs": ebs}
+                )
+        return found
+
+    def tags(self, vm: VirtualMachine) -> list[dict[str, str]]:
+        return self._tags.get(vm.id, [])
 
     def state(self, vm: VirtualMachine) -> dict[str, Any]:
         if vm.id in self._terminating and vm.state in TERMINATING_STATES:
@@ -102,12 +166,15 @@ class InstanceRenderer:
         first = self._first_of_group.get(vm.launch_group, vm.id)
         return self.call.ids.encode(RESERVATION, first)
 
-    def _zone(self, zone_id: int) -> Zone:
+    def instance_id(self, vm: VirtualMachine) -> str:
+        return self.call.ids.encode(INSTANCE, vm.id)
+
+    def zone(self, zone_id: int) -> Zone:
         if zone_id not in self._zones:
             self._zones[zone_id] = self.call.session.get_one(Zone, zone_id)
         return self._zones[zone_id]
 
-    def _instance_type(self, vm: VirtualMachine) -> str:
+    def instance_type(self, vm: VirtualMachine) -> str:
         if self._catalogue is None:
             self._catalogue = load_catalogue(self.call.session)
         if vm.service_offering_id not in self._offerings:
@@ -119,7 +186,7 @@ class InstanceRenderer:
         """DescribeInstances' Instance for one VM."""
         ids, state = self.call.ids, self.state(vm)
         view: dict[str, Any] = {
-            "InstanceId": ids.encode(INSTANCE, vm.id),
+            "InstanceId": self.instance_id(vm),
             "ImageId": ids.encode(IMAGE, vm.template_id),
             "State": state,
             "PrivateDnsName": "",
@@ -127,10 +194,10 @@ class InstanceRenderer:
             "StateTransitionReason": "",
             "AmiLaunchIndex": vm.launch_index,
             "ProductCodes": [],
-            "InstanceType": self._instance_type(vm),
+            "InstanceType": self.instance_type(vm),
             "LaunchTime": vm.created,
             "Placement": {
-                "AvailabilityZone": self._zone(vm.zone_id).name,
+                "AvailabilityZone": self.zone(vm.zone_id).name,
                 "GroupName": "",
                 "Tenancy": "default",
             },
@@ -138,28 +205,29 @@ class InstanceRenderer:
             "Architecture": "x86_64",
             "RootDeviceType": "ebs",
             "RootDeviceName": ROOT_DEVICE,
-            "BlockDeviceMappings": [],
+            "BlockDeviceMappings": [] if state is TERMINATED else self._disks.get(vm.id, []),
             "VirtualizationType": "hvm",
             "Hypervisor": "xen",
             "ClientToken": vm.launch_token or "",
-            "SecurityGroups": [],
+            "SecurityGroups": self._groups.get(vm.id, []),
             "NetworkInterfaces": [],
             "SourceDestCheck": True,
             "EbsOptimized": False,
             "EnaSupport": False,
-            "Tags": [],
+            "Tags": self.tags(vm),
             "CpuOptions": {"CoreCount": vm.cpu_number, "ThreadsPerCore": 1},
             "PlatformDetails": "Linux/UNIX",
             "UsageOperation": "RunInstances",
         }
         if vm.keypair:
-            view["KeyName"] = vm.keypair
+            view["KeyName"] = vm.keypair.split(",")[0]  # CloudStack allows several
         if state is not TERMINATED and vm.private_ip:
             # A terminated instance has given its address back, as on AWS.
             view["PrivateIpAddress"] = vm.private_ip
-            dashed = vm.private_ip.replace(".", "-")
-            view["PrivateDnsName"] = f"ip-{dashed}.{self.call.region}.compute.internal"
+            view["PrivateDnsName"] = private_dns_name(self.call.region, vm.private_ip)
         _add_state_reason(view, vm, state)
+        view.update(copy.deepcopy(self._options))
+        self._interfaces.add(vm, view)
         return view
 
     def reservation(self, group: list[VirtualMachine]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.infra import list_zones
+from ec2_api.action import Action
 from ec2_api.call import Call
 from ec2_api.errors import invalid_value
 from translators import zones
@@ -58,3 +59,13 @@ def describe_availability_zones(call: Call) -> dict[str, Any]:
             views = [view for view in views if view[field_name] in wanted]
     filtered = ZONE_FILTERS.select(views, parse_filters(call.get("Filters")))
     return {"AvailabilityZones": filtered}
+
+
+ACTIONS = (
+    Action("DescribeRegions", describe_regions, notes="one region, the configured `--region`"),
+    Action(
+        "DescribeAvailabilityZones",
+        describe_availability_zones,
+        notes="zones are availability zones; `available` while the zone is enabled",
+    ),
+)

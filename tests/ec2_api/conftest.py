@@ -2,6 +2,9 @@
 
 The server is shared by the whole session; tests that launch instances terminate them again
 (`launch` does it at teardown), so that capacity and limits are what each test expects.
+
+A module that wants an account of its own defines a `tenant_name` fixture; `keys`, `client`
+(EC2) and `cs` (the CloudStack API) are then that account's, made once for the module.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.exceptions import ClientError
+from cs import CloudStack, CloudStackApiException
 
 from tests.support.server import ServerProcess
 
@@ -66,16 +73,92 @@ def ec2(server: ServerProcess, admin_keys: Keys) -> Any:
 
 def create_user(server: ServerProcess, account: str) -> Keys:
     """A new User-role account, made with the operator CLI as an operator would."""
+    database = ["--database-url", server.database_url] if server.database_url else []
     output = subprocess.run(
         [
             sys.executable, "-m", "cloudgate.cli", "user", "create",
-            "--data-dir", str(server.data_dir),
+            "--data-dir", str(server.data_dir), *database,
             "--account", account, "--username", account, "--password", "pw",
         ],
         check=True, capture_output=True, text=True, cwd=REPO,
     ).stdout  # fmt: skip
     keys = json.loads(output)
     return Keys(keys["apikey"], keys["secretkey"])
+
+
+def error_code(raised: pytest.ExceptionInfo[ClientError]) -> str:
+    """The EC2 error code of a refused call."""
+    return str(raised.value.response["Error"]["Code"])
+
+
+def cloudstack_client(server: ServerProcess, keys: Keys) -> CloudStack:
+    """The CloudStack API with `keys`, waiting for async jobs as cloudmonkey does."""
+    return CloudStack(
+        endpoint=server.native_url,
+        key=keys.access_key,
+        secret=keys.secret_key,
+        fetch_result=True,
+        poll_interval=0.2,
+        job_timeout=60,
+    )
+
+
+@pytest.fixture(scope="session")
+def cloudstack_admin(server: ServerProcess, admin_keys: Keys) -> CloudStack:
+    """The CloudStack API as the admin."""
+    return cloudstack_client(server, admin_keys)
+
+
+@pytest.fixture(scope="module")
+def keys(server: ServerProcess, tenant_name: str) -> Keys:
+    """The test module's own User-role account (named by the module's `tenant_name`)."""
+    return create_user(server, tenant_name)
+
+
+@pytest.fixture(scope="module")
+def client(server: ServerProcess, keys: Keys) -> Any:
+    """EC2 as the test module's own account."""
+    return ec2_client(server, keys)
+
+
+@pytest.fixture(scope="module")
+def cs(server: ServerProcess, keys: Keys) -> CloudStack:
+    """The CloudStack API as the test module's own account."""
+    return cloudstack_client(server, keys)
+
+
+def until_accepted(action: Callable[[], Any], refused: type[Exception], attempts: int = 50) -> Any:
+    """`action()`, repeated while it is refused with `refused`: while a job the test cannot
+    wait for (an expunge, addresses going back to the pool) still holds what it needs. The
+    last refusal is raised."""
+    for _ in range(attempts - 1):
+        try:
+            return action()
+        except refused:
+            time.sleep(0.2)
+    return action()
+
+
+@contextmanager
+def public_ip_range(admin: CloudStack, start: str, end: str, gateway: str) -> Iterator[None]:
+    """A public IP range of the first zone (for Elastic IPs), deleted afterwards; if another
+    module of the session added it already, that one is used (and left to it)."""
+    zone = admin.listZones()["zone"][0]
+    try:
+        created = admin.createVlanIpRange(
+            zoneid=zone["id"],
+            netmask="255.255.255.0",
+            forvirtualnetwork=True,
+            startip=start,
+            endip=end,
+            gateway=gateway,
+        )["vlan"]
+    except CloudStackApiException:
+        yield
+        return
+    yield
+    # released addresses return to the pool in a job
+    until_accepted(lambda: admin.deleteVlanIpRange(id=created["id"]), CloudStackApiException)
 
 
 @pytest.fixture(scope="session")

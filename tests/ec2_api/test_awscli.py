@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,6 @@ from typing import Any
 import pytest
 
 from tests.ec2_api.conftest import REGION, terminate_and_wait
-
-pytestmark = pytest.mark.skipif(shutil.which("aws") is None, reason="awscli is not installed")
 
 
 @pytest.fixture

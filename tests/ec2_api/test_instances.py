@@ -30,14 +30,16 @@ def state_of(ec2: Any, instance_id: str) -> str:
 
 
 def test_run_instances_answers_pending_then_running(ec2: Any, launch: Launch) -> None:
-    reservation = launch(InstanceType="t2.micro", KeyName="demo", UserData="#!/bin/sh\necho hi")
+    key_name = f"demo-{uuid.uuid4().hex[:8]}"
+    ec2.create_key_pair(KeyName=key_name)
+    reservation = launch(InstanceType="t2.micro", KeyName=key_name, UserData="#!/bin/sh\necho hi")
     assert re.fullmatch(r"r-[0-9a-f]{17}", reservation["ReservationId"])
     assert re.fullmatch(r"\d{12}", reservation["OwnerId"])
     [instance] = reservation["Instances"]
     assert re.fullmatch(r"i-[0-9a-f]{17}", instance["InstanceId"])
     assert instance["State"] == {"Code": 0, "Name": "pending"}
     assert instance["InstanceType"] == "t2.micro"
-    assert instance["KeyName"] == "demo"
+    assert instance["KeyName"] == key_name
     assert instance["Placement"]["AvailabilityZone"] == "Sandbox-simulator"
     ec2.get_waiter("instance_running").wait(
         InstanceIds=[instance["InstanceId"]], WaiterConfig=FAST_WAITER
@@ -209,7 +211,7 @@ def test_describe_filters_and_pagination(ec2: Any, launch: Launch) -> None:
         Filters=[*filters, {"Name": "instance-state-name", "Values": ["stopped"]}]
     )
     assert none["Reservations"] == []
-    untagged = ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["*"]}])
+    untagged = ec2.describe_instances(Filters=[*filters, {"Name": "tag:Name", "Values": ["*"]}])
     assert untagged["Reservations"] == []
 
     paginator = ec2.get_paginator("describe_instances")
