@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 import anyio.from_thread
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from core.errors import CloudgateError
 from core.runtime import Runtime
-from s3_api import auth, buckets, objects, service
+from s3_api import auth
 from s3_api.call import S3Call
 from s3_api.errors import (
     EntityTooLarge,
@@ -38,41 +37,14 @@ from s3_api.errors import (
     from_auth_error,
     from_core_error,
 )
+from s3_api.operation import Level, Operation
+from s3_api.operations import candidates, cors
 from s3_api.wire import render_error
 from translators.aws_auth import AuthError
 
 log = logging.getLogger(__name__)
 MAX_SMALL_BODY = 1024 * 1024  # bucket configuration documents; object bodies are streamed
-Handler = Callable[[S3Call], Response]
 
-
-class Level(Enum):
-    SERVICE = "service"
-    BUCKET = "bucket"
-    OBJECT = "object"
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    handler: Handler
-    streams_body: bool = False
-
-
-# (level, method, sub-resource) → operation. A sub-resource is a query key that selects a
-# different operation on the same path (S3's `?acl`, `?uploads` …).
-OPERATIONS: dict[tuple[Level, str, str | None], Operation] = {
-    (Level.SERVICE, "GET", None): Operation("ListBuckets", service.list_buckets),
-    (Level.BUCKET, "GET", None): Operation("ListObjects", buckets.list_objects),
-    (Level.BUCKET, "GET", "location"): Operation("GetBucketLocation", buckets.get_location),
-    (Level.BUCKET, "PUT", None): Operation("CreateBucket", buckets.create_bucket),
-    (Level.BUCKET, "HEAD", None): Operation("HeadBucket", buckets.head_bucket),
-    (Level.BUCKET, "DELETE", None): Operation("DeleteBucket", buckets.delete_bucket),
-    (Level.OBJECT, "PUT", None): Operation("PutObject", objects.put_object, streams_body=True),
-    (Level.OBJECT, "GET", None): Operation("GetObject", objects.get_object),
-    (Level.OBJECT, "HEAD", None): Operation("HeadObject", objects.head_object),
-    (Level.OBJECT, "DELETE", None): Operation("DeleteObject", objects.delete_object),
-}
 
 # Query keys that name a sub-resource; any other query key is a plain parameter.
 SUBRESOURCES = frozenset(
@@ -86,8 +58,11 @@ SUBRESOURCES = frozenset(
         "website",
     }
 )  # fmt: skip
-# Headers that turn a plain PUT into another operation we do not implement yet.
-UNSUPPORTED_HEADERS = ("x-amz-copy-source",)
+# Query keys that say which version of the target an operation acts on, not which operation.
+QUALIFIERS = frozenset({"versionId"})
+# Headers that turn a request into another operation; without a table entry for that
+# header, the request answers NotImplemented rather than running the plain operation.
+OPERATION_HEADERS = ("x-amz-copy-source",)
 
 
 @dataclass(frozen=True)
@@ -125,15 +100,22 @@ def route(
     target: Target, method: str, query: Mapping[str, str], headers: Mapping[str, str]
 ) -> Operation:
     """The operation for this request, or NotImplemented / MethodNotAllowed."""
-    subresources = sorted(key for key in query if key in SUBRESOURCES)
+    subresources = sorted(key for key in query if key in SUBRESOURCES - QUALIFIERS)
+    if "uploadId" in subresources and "partNumber" in subresources:
+        subresources.remove("partNumber")  # UploadPart(Copy): which part, a plain parameter
     if len(subresources) > 1:
         raise NotImplementedFeature(f"Sub-resources {', '.join(subresources)} are not implemented")
     subresource = subresources[0] if subresources else None
-    operation = OPERATIONS.get((target.level, method, subresource))
-    if operation is not None and not any(name in headers for name in UNSUPPORTED_HEADERS):
-        return operation
-    if subresource is not None or operation is not None:
-        what = f"?{subresource}" if subresource else "this header"
+    routed = candidates(target.level, method, subresource)
+    for operation in routed:
+        if operation.header is not None and operation.header in headers:
+            return operation
+    selecting = [name for name in OPERATION_HEADERS if name in headers]
+    for operation in routed:
+        if operation.header is None and not selecting:
+            return operation
+    if subresource is not None or routed:
+        what = f"?{subresource}" if subresource else f"header {', '.join(selecting)}"
         raise NotImplementedFeature(f"{method} with {what} is not implemented")
     raise MethodNotAllowed(Method=method, ResourceType=target.level.value.upper())
 
@@ -168,10 +150,17 @@ class S3Api:
         except Exception:
             log.exception("request %s (%s %s) failed", request_id, request.method, resource)
             response = self._error(InternalError(), resource, request_id, request)
+        if "origin" in request.headers and request.method != "OPTIONS":
+            response.headers.update(await self._cors_headers(request, target, request_id))
         response.headers["x-amz-request-id"] = request_id
         return response
 
     async def _dispatch(self, request: Request, target: Target, request_id: str) -> Response:
+        if request.method == "OPTIONS":
+            # A CORS preflight: browsers send it without credentials, so it is not signed.
+            return await run_in_threadpool(
+                cors.preflight, self.runtime, target.bucket, target.key, request.headers
+            )
         query = dict(request.query_params)
         operation = route(target, request.method, query, request.headers)
         body = b"" if operation.streams_body else await _small_body(request)
@@ -182,7 +171,9 @@ class S3Api:
         )
 
         def run() -> Response:
-            result, ctx = auth.authenticate(self.runtime.db, signed)
+            result, ctx = auth.authenticate(
+                self.runtime.db, signed, scope=request.scope, operation=operation.name
+            )
             call = S3Call(
                 runtime=self.runtime,
                 region=self.region,
@@ -200,6 +191,23 @@ class S3Api:
             return operation.handler(call)
 
         return await run_in_threadpool(run)
+
+    async def _cors_headers(
+        self, request: Request, target: Target, request_id: str
+    ) -> dict[str, str]:
+        """The bucket's Access-Control-* headers for a browser's actual request; a failure
+        here costs the headers, never the answer."""
+        try:
+            return await run_in_threadpool(
+                cors.actual_request_headers,
+                self.runtime,
+                target.bucket,
+                request.method,
+                request.headers,
+            )
+        except Exception:
+            log.exception("request %s: CORS headers failed", request_id)
+            return {}
 
     @staticmethod
     def _error(error: S3Error, resource: str, request_id: str, request: Request) -> Response:

@@ -1,17 +1,21 @@
 """S3 errors, one tiny class per wire code, and the one mapping from core and auth errors.
 
 S3Error                 code = the class name, status = the HTTP status
- ├── 400  InvalidArgument, InvalidBucketName, InvalidRequest, KeyTooLongError,
+ ├── 400  InvalidArgument, InvalidBucketName, InvalidRequest, KeyTooLongError, InvalidTag,
+ │        BadRequest, MalformedPolicy, MalformedACLError, UnresolvableGrantByEmailAddress,
  │        MalformedXML, BadDigest, IncompleteBody, EntityTooLarge, InvalidDigest,
  │        AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
- │        XAmzContentSHA256Mismatch, InvalidLocationConstraint, TooManyBuckets
- ├── 403  AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed
- ├── 404  NoSuchBucket, NoSuchKey
+ │        XAmzContentSHA256Mismatch, InvalidLocationConstraint, TooManyBuckets,
+ │        EntityTooSmall, InvalidPart, InvalidPartOrder (multipart uploads)
+ ├── 403  AccessDenied, AccessForbidden (CORS preflight), InvalidAccessKeyId,
+ │        SignatureDoesNotMatch, RequestTimeTooSkewed
+ ├── 404  NoSuchBucket, NoSuchKey, NoSuchCORSConfiguration, NoSuchLifecycleConfiguration,
+ │        NoSuchTagSet, NoSuchBucketPolicy, NoSuchVersion, NoSuchUpload
  ├── 405  MethodNotAllowed
  ├── 409  BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, OperationAborted
  ├── 411  MissingContentLength
  ├── 412  PreconditionFailed
- ├── 416  InvalidRange
+ ├── 416  InvalidRange, InvalidPartNumber
  ├── 500  InternalError
  ├── 501  NotImplemented (class NotImplementedFeature)
  └── 503  ServiceUnavailable
@@ -19,13 +23,21 @@ S3Error                 code = the class name, status = the HTTP status
 
 from __future__ import annotations
 
+from email.utils import format_datetime
 from typing import Any
 
+from core import multipart
+from core import object_versions as core_versions
+from core.bucket_cors import CORS_CONFIGURATION, INVALID_REQUEST, MALFORMED
+from core.bucket_lifecycle import LIFECYCLE_CONFIGURATION
+from core.bucket_policy import POLICY
+from core.bucket_tags import INVALID_TAG, TAG_SET
 from core.buckets import (
     BUCKET,
     BucketNameTaken,
     IncompleteUpload,
     KeyTooLong,
+    PreconditionNotMet,
     RangeNotSatisfiable,
 )
 from core.errors import (
@@ -37,6 +49,9 @@ from core.errors import (
     ResourceInUse,
     ResourceUnavailable,
 )
+from core.object_copy import COPY_SOURCE
+from core.object_tags import TooManyTags
+from core.object_versions import DeleteMarkerFound
 from translators.aws_auth import AuthError, SignatureMismatch
 
 
@@ -55,6 +70,7 @@ class S3Error(Exception):
         super().__init__(message or self.message)
         self.message = message or self.message
         self.fields = {name: value for name, value in fields.items() if value is not None}
+        self.headers: dict[str, str] = {}  # sent with the error (x-amz-delete-marker …)
 
 
 class InvalidArgument(S3Error):
@@ -102,6 +118,24 @@ class EntityTooLarge(S3Error):
     message = "Your proposed upload exceeds the maximum allowed size."
 
 
+class EntityTooSmall(S3Error):
+    status = 400
+    message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class InvalidPart(S3Error):
+    status = 400
+    message = (
+        "One or more of the specified parts could not be found. The part may not have been"
+        " uploaded, or the specified entity tag may not match the part's entity tag."
+    )
+
+
+class InvalidPartOrder(S3Error):
+    status = 400
+    message = "The list of parts was not in ascending order. Parts must be ordered by part number."
+
+
 class InvalidLocationConstraint(S3Error):
     status = 400
     message = "The specified location-constraint is not valid."
@@ -110,6 +144,32 @@ class InvalidLocationConstraint(S3Error):
 class TooManyBuckets(S3Error):
     status = 400
     message = "You have attempted to create more buckets than allowed."
+
+
+class BadRequest(S3Error):
+    status = 400
+    message = "Bad Request"
+
+
+class InvalidTag(S3Error):
+    status = 400
+    message = "The tag provided was not a valid tag."
+
+
+class MalformedPolicy(S3Error):
+    status = 400
+    message = "Policies must be valid JSON and the first byte must be '{'"
+
+
+class MalformedACLError(S3Error):
+    status = 400
+    message = "The XML you provided was not well-formed or did not validate against our"
+    message += " published schema"
+
+
+class UnresolvableGrantByEmailAddress(S3Error):
+    status = 400
+    message = "The e-mail address you provided does not match any account on record."
 
 
 class AuthorizationHeaderMalformed(S3Error):
@@ -130,6 +190,13 @@ class XAmzContentSHA256Mismatch(S3Error):
 class AccessDenied(S3Error):
     status = 403
     message = "Access Denied"
+
+
+class AccessForbidden(S3Error):
+    status = 403
+    message = "CORSResponse: This CORS request is not allowed. This is usually because the"
+    message += " evalution of Origin, request method / Access-Control-Request-Method or"
+    message += " Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
 
 
 class InvalidAccessKeyId(S3Error):
@@ -155,6 +222,39 @@ class NoSuchBucket(S3Error):
 class NoSuchKey(S3Error):
     status = 404
     message = "The specified key does not exist."
+
+
+class NoSuchUpload(S3Error):
+    status = 404
+    message = (
+        "The specified multipart upload does not exist. The upload ID might be invalid, or the"
+        " multipart upload might have been aborted or completed."
+    )
+
+
+class NoSuchBucketPolicy(S3Error):
+    status = 404
+    message = "The bucket policy does not exist"
+
+
+class NoSuchCORSConfiguration(S3Error):
+    status = 404
+    message = "The CORS configuration does not exist"
+
+
+class NoSuchLifecycleConfiguration(S3Error):
+    status = 404
+    message = "The lifecycle configuration does not exist"
+
+
+class NoSuchTagSet(S3Error):
+    status = 404
+    message = "The TagSet does not exist"
+
+
+class NoSuchVersion(S3Error):
+    status = 404
+    message = "The specified version does not exist."
 
 
 class MethodNotAllowed(S3Error):
@@ -197,6 +297,11 @@ class InvalidRange(S3Error):
     message = "The requested range is not satisfiable"
 
 
+class InvalidPartNumber(S3Error):
+    status = 416
+    message = "The requested partnumber is not satisfiable"
+
+
 class InternalError(S3Error):
     status = 500
 
@@ -214,6 +319,20 @@ class ServiceUnavailable(S3Error):
 
 
 _BY_CODE: dict[str, type[S3Error]] = {cls.code: cls for cls in S3Error.__subclasses__()}
+# NotFound kinds of bucket sub-resources: their S3 error names the bucket.
+_NO_SUCH_CONFIGURATION: dict[str, type[S3Error]] = {
+    CORS_CONFIGURATION: NoSuchCORSConfiguration,
+    LIFECYCLE_CONFIGURATION: NoSuchLifecycleConfiguration,
+    TAG_SET: NoSuchTagSet,
+    POLICY: NoSuchBucketPolicy,
+}
+# InvalidParameter.parameter values that S3 refuses with an error of their own.
+_INVALID_BY_PARAMETER: dict[str, type[S3Error]] = {
+    MALFORMED: MalformedXML,
+    INVALID_REQUEST: InvalidRequest,
+    INVALID_TAG: InvalidTag,
+    POLICY: MalformedPolicy,
+}
 
 
 def from_auth_error(error: AuthError) -> S3Error:
@@ -235,12 +354,20 @@ def from_core_error(error: CloudgateError) -> S3Error:
     if isinstance(error, BucketNameTaken):
         cls = BucketAlreadyOwnedByYou if error.owned_by_caller else BucketAlreadyExists
         return cls(BucketName=error.name)
+    if isinstance(error, DeleteMarkerFound | core_versions.NoSuchVersion | TooManyTags):
+        return _versions_error(error)
+    if isinstance(error, _MULTIPART_ERRORS):
+        return _multipart_error(error)
     if isinstance(error, NotFound):
         if error.kind == BUCKET:
             return NoSuchBucket(BucketName=str(error.ident))
+        if error.kind in _NO_SUCH_CONFIGURATION:
+            return _NO_SUCH_CONFIGURATION[error.kind](BucketName=str(error.ident))
         return NoSuchKey(Key=str(error.ident))
     if isinstance(error, PermissionDenied):
         return AccessDenied()
+    if isinstance(error, PreconditionNotMet):
+        return PreconditionFailed(Condition=error.condition or None)
     if isinstance(error, RangeNotSatisfiable):
         start, end = error.byte_range
         requested = f"bytes={start}" if start < 0 else f"bytes={start}-{'' if end is None else end}"
@@ -260,7 +387,53 @@ def from_core_error(error: CloudgateError) -> S3Error:
     return InternalError()
 
 
+def _versions_error(error: CloudgateError) -> S3Error:
+    """Object versions and tags: a delete marker answers 404 (or 405 when asked for by its
+    version id) naming itself in headers, as S3 does; more than ten tags is BadRequest."""
+    if isinstance(error, core_versions.NoSuchVersion):
+        return NoSuchVersion(Key=error.key, VersionId=error.version_id)
+    if isinstance(error, TooManyTags):
+        return BadRequest(error.message)
+    assert isinstance(error, DeleteMarkerFound)
+    if error.by_version_id:
+        found: S3Error = MethodNotAllowed(Method="GET", ResourceType="DeleteMarker")
+    else:
+        found = NoSuchKey(Key=str(error.ident))
+    found.headers = {
+        "x-amz-delete-marker": "true",
+        "x-amz-version-id": error.version_id,
+        "last-modified": format_datetime(error.last_modified, usegmt=True),
+    }
+    return found
+
+
+_MULTIPART_ERRORS = (
+    multipart.NoSuchUpload,
+    multipart.InvalidPart,
+    multipart.InvalidPartOrder,
+    multipart.PartTooSmall,
+    multipart.PartTooLarge,
+    multipart.UploadBusy,
+)
+
+
+def _multipart_error(error: CloudgateError) -> S3Error:
+    if isinstance(error, multipart.NoSuchUpload):
+        return NoSuchUpload(UploadId=str(error.ident))
+    if isinstance(error, multipart.PartTooSmall):
+        return EntityTooSmall(ProposedSize=error.size, MinSizeAllowed=multipart.MIN_PART_SIZE)
+    if isinstance(error, multipart.PartTooLarge):
+        return EntityTooLarge(error.message, MaxSizeAllowed=multipart.MAX_PART_SIZE)
+    if isinstance(error, multipart.UploadBusy):
+        return OperationAborted(error.message)
+    return InvalidPartOrder() if isinstance(error, multipart.InvalidPartOrder) else InvalidPart()
+
+
 def _invalid_parameter(error: InvalidParameter) -> S3Error:
     if error.parameter == BUCKET:
         return InvalidBucketName(error.message)
+    if error.parameter == COPY_SOURCE:
+        return InvalidRequest(error.message)
+    if error.parameter in _INVALID_BY_PARAMETER:
+        return _INVALID_BY_PARAMETER[error.parameter](error.message)
     return InvalidArgument(error.message, ArgumentName=error.parameter)

@@ -6,7 +6,7 @@ them into the object's bytes, one piece at a time, so memory stays flat whatever
 - `Content-Encoding: aws-chunked` framing (`x-amz-content-sha256: STREAMING-…`) is removed,
   never stored; signed chunks are verified along the chain of chunk signatures, and the
   trailing headers (boto3 ≥ 1.36 sends `x-amz-checksum-crc32` there) are read and verified.
-- a signed payload hash, `Content-MD5` and `x-amz-checksum-{crc32,sha1,sha256}` are computed
+- a signed payload hash, `Content-MD5` and `x-amz-checksum-{crc32,crc32c,sha1,sha256}` are computed
   while the bytes pass and compared at the end.
 
 A failed check raises from the iterator before it hands over the last piece, so the object
@@ -19,10 +19,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-import zlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
 
+from s3_api.checksums import CHECKSUMS, well_formed
 from s3_api.errors import (
     BadDigest,
     IncompleteBody,
@@ -34,25 +33,6 @@ from translators.aws_auth import AuthResult
 from translators.sigv4 import ChunkVerifier
 
 MAX_FRAMING_LINE = 4096
-# Checksums S3 clients send that the standard library can verify; others pass unchecked.
-CHECKSUMS: dict[str, Callable[[], Any]] = {
-    "x-amz-checksum-crc32": lambda: _Crc32(),
-    "x-amz-checksum-sha1": hashlib.sha1,
-    "x-amz-checksum-sha256": hashlib.sha256,
-}
-
-
-class _Crc32:
-    """zlib.crc32 behind hashlib's update/digest interface."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
 
 
 class AwsChunkedDecoder:
@@ -200,8 +180,16 @@ class _Checks:
         # A checksum announced in x-amz-trailer arrives at the end; one in a header, up front.
         announced = (headers.get("x-amz-trailer") or "").strip().lower()
         names = [name for name in CHECKSUMS if name in headers or name == announced]
+        if len(names) > 1:
+            raise InvalidRequest(
+                "Expecting a single x-amz-checksum- header. Multiple checksum Types are not"
+                " allowed."
+            )
         self._checksums = {name: CHECKSUMS[name]() for name in names}
         self._header_values = {name: headers[name] for name in names if name in headers}
+        for name, value in self._header_values.items():
+            if not well_formed(name, value):
+                raise InvalidRequest(f"Value for {name} header is invalid.")
         self.verified: dict[str, str] = {}
 
     def update(self, data: bytes) -> None:
@@ -226,9 +214,14 @@ class _Checks:
             declared = self._header_values.get(name) or trailers.get(name)
             if declared is None:
                 continue
+            if not well_formed(name, declared):
+                raise InvalidRequest(f"Value for {name} trailing header is invalid.")
             actual = base64.b64encode(digest.digest()).decode()
             if actual != declared.strip():
-                raise BadDigest(f"Value for {name} header is invalid.")
+                algorithm = name.removeprefix("x-amz-checksum-").upper()
+                raise BadDigest(
+                    f"The {algorithm} you specified did not match the calculated checksum."
+                )
             self.verified[name] = actual
 
 

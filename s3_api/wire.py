@@ -17,6 +17,7 @@ from typing import Any
 import botocore.loaders
 import xmltodict
 from moto.core.model import ServiceModel
+from moto.core.parse import RestXMLParser
 from moto.core.serialize import S3Serializer, SerializationContext
 from starlette.responses import Response
 
@@ -31,6 +32,17 @@ ROOT_ELEMENTS = {
     "ListObjectsV2": "ListBucketResult",
     "ListObjects": "ListBucketResult",
     "GetBucketLocation": "LocationConstraint",
+    "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "UploadPartCopy": "CopyPartResult",
+    "GetBucketVersioning": "VersioningConfiguration",
+    "ListObjectVersions": "ListVersionsResult",
+    "GetObjectTagging": "Tagging",
+    "GetBucketAcl": "AccessControlPolicy",
+    "GetObjectAcl": "AccessControlPolicy",
+    "GetBucketPolicyStatus": "PolicyStatus",
+    "GetBucketCors": "CORSConfiguration",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration",
+    "GetBucketTagging": "Tagging",
 }
 
 
@@ -79,7 +91,7 @@ def render_parts(operation: str, result: Mapping[str, Any], *, request_id: str) 
 
 def render_error(error: S3Error, *, resource: str, request_id: str, head: bool) -> Response:
     """`<Error><Code/><Message/><Resource/><RequestId/></Error>`; HEAD answers have no body."""
-    headers = {"x-amz-request-id": request_id}
+    headers = {**error.headers, "x-amz-request-id": request_id}
     if head:
         return Response(status_code=error.status, headers=headers)
     fields = {
@@ -94,6 +106,26 @@ def render_error(error: S3Error, *, resource: str, request_id: str, head: bool) 
     }
     body = xmltodict.unparse(document, full_document=True, short_empty_elements=True)
     return Response(body, status_code=error.status, headers=headers, media_type=XML)
+
+
+def parse_payload(operation: str, body: bytes) -> dict[str, Any]:
+    """The XML body of `operation` (PutBucketCors, PutBucketTagging …) as its botocore input
+    payload shape's values (lists unflattened, numbers and dates typed); MalformedXML when it
+    is not well-formed, has another root element, or a value of the wrong type."""
+    operation_model = service_model().operation_model(operation)
+    input_shape = operation_model.input_shape
+    payload = input_shape.members[input_shape.serialization["payload"]]
+    parser = RestXMLParser(operation_model)
+    try:
+        root = parser._parse_xml_string_to_dom(body)
+        if root.tag.rpartition("}")[2] != payload.serialization.get("name", payload.name):
+            raise MalformedXML()
+        parsed = parser._parse_shape(payload, root)
+    except S3Error:
+        raise
+    except Exception as error:  # expat, int(), dates: all equally "does not validate"
+        raise MalformedXML() from error
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def parse_location_constraint(body: bytes) -> str | None:

@@ -56,8 +56,11 @@ class S3Server:
     def url(self) -> str:
         return self.process.s3_url
 
-    def client(self, credentials: Credentials | None = None, **config: object) -> BaseClient:
-        """A boto3 S3 client with path-style addressing (no wildcard DNS here)."""
+    def client(
+        self, credentials: Credentials | None = None, *, verify: str | None = None, **config: object
+    ) -> BaseClient:
+        """A boto3 S3 client with path-style addressing (no wildcard DNS here); `verify`:
+        the CA bundle of an HTTPS server (tests/support/tls.py)."""
         credentials = credentials or self.admin
         return boto3.client(
             "s3",
@@ -65,6 +68,7 @@ class S3Server:
             region_name=REGION,
             aws_access_key_id=credentials.access_key,
             aws_secret_access_key=credentials.secret_key,
+            verify=verify,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config),
         )
 
@@ -143,8 +147,15 @@ def error_of(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 
 
 def empty_and_delete(client: BaseClient, name: str) -> None:
-    """Remove a test bucket and everything in it (ignores a bucket already gone)."""
+    """Remove a test bucket and everything in it, every version and delete marker of a
+    versioned one too (ignores a bucket already gone)."""
     try:
+        if client.get_bucket_versioning(Bucket=name).get("Status"):
+            for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+                for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    client.delete_object(
+                        Bucket=name, Key=entry["Key"], VersionId=entry["VersionId"]
+                    )
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
             for item in page.get("Contents", []):
                 client.delete_object(Bucket=name, Key=item["Key"])
@@ -187,6 +198,23 @@ def aws_env(server: S3Server, credentials: Credentials | None = None) -> dict[st
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_PAGER": "",
     }
+
+
+def aws_s3api(server: S3Server, *args: str) -> str:
+    """`aws s3api …` against the server as its admin; its standard output (fails the test
+    when the command fails)."""
+    return subprocess.run(
+        ["aws", "--endpoint-url", server.url, "s3api", *args],
+        env=aws_env(server), capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+
+
+def assert_access_denied(*calls: Callable[[], object]) -> None:
+    """Each call fails with S3's AccessDenied (another tenant's bucket)."""
+    for call in calls:
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_of(raised) == ("AccessDenied", 403)
 
 
 def signed_request(

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
 
-import pytest
-
 from tests.s3_api.conftest import S3Server, aws_env
-
-pytestmark = pytest.mark.skipif(shutil.which("aws") is None, reason="awscli is not installed")
 
 
 def aws(server: S3Server, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

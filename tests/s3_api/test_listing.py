@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from tests.s3_api.conftest import error_of
+from tests.s3_api.conftest import (
+    S3_NAMESPACE,
+    Credentials,
+    S3Server,
+    error_of,
+    signed_request,
+)
 
 KEYS = sorted(
     [
@@ -120,3 +127,69 @@ def test_list_objects_v1_with_marker(s3: BaseClient, filled: str) -> None:
     assert page["Contents"][0]["Owner"]["ID"]
     pages = list(s3.get_paginator("list_objects").paginate(Bucket=filled, Delimiter="/"))
     assert prefixes_of(pages[0]) == ["b/", "c/", "e/", "spaced key/", "ü/"]
+
+
+def test_url_encoding_on_the_wire(s3_server: S3Server, filled: str) -> None:
+    """S3's form-style encoding: '/' kept, a space as '+', '+' and non-ASCII escaped."""
+    query = "list-type=2&encoding-type=url&prefix=s&delimiter=%2F&start-after=plus%2Bkey"
+    response = signed_request(s3_server, "GET", f"/{filled}", query=query)
+    assert response.status_code == 200
+    root = ElementTree.fromstring(response.content)
+    assert root.findtext(f"{S3_NAMESPACE}EncodingType") == "url"
+    assert root.findtext(f"{S3_NAMESPACE}StartAfter") == "plus%2Bkey"
+    assert root.findtext(f"{S3_NAMESPACE}Delimiter") == "/"
+    prefixes = root.findall(f"{S3_NAMESPACE}CommonPrefixes/{S3_NAMESPACE}Prefix")
+    assert [element.text for element in prefixes] == ["spaced+key/"]
+    whole = signed_request(s3_server, "GET", f"/{filled}", query="encoding-type=url")
+    keys = [
+        element.text for element in ElementTree.fromstring(whole.content).iter(f"{S3_NAMESPACE}Key")
+    ]
+    assert "plus%2Bkey" in keys
+    assert "%C3%BC/7" in keys
+    assert "spaced+key/8" in keys
+    bad = signed_request(s3_server, "GET", f"/{filled}", query="encoding-type=base64")
+    assert bad.status_code == 400
+
+
+def test_boto3_decodes_what_it_asked_to_be_encoded(s3: BaseClient, filled: str) -> None:
+    # botocore asks for encoding-type=url by itself and decodes Key, Prefix, StartAfter.
+    page = s3.list_objects_v2(Bucket=filled, Prefix="spaced ", StartAfter="plus+key")
+    assert keys_of(page) == ["spaced key/8"]
+    assert page["Prefix"] == "spaced "
+    assert page["StartAfter"] == "plus+key"
+    v1 = s3.list_objects(Bucket=filled, Marker="plus+key", Delimiter="/", MaxKeys=1)
+    assert v1["Marker"] == "plus+key"
+    assert prefixes_of(v1) == ["spaced key/"]
+    assert v1["NextMarker"] == "spaced key/"
+
+
+def test_v1_next_marker_only_with_a_delimiter(s3: BaseClient, filled: str) -> None:
+    page = s3.list_objects(Bucket=filled, MaxKeys=2)
+    assert page["IsTruncated"] is True
+    assert "NextMarker" not in page
+    page = s3.list_objects(Bucket=filled, MaxKeys=2, Delimiter="/")
+    assert keys_of(page) == ["a.txt"]
+    assert prefixes_of(page) == ["b/"]
+    assert page["NextMarker"] == "b/"
+    following = s3.list_objects(Bucket=filled, Marker=page["NextMarker"], Delimiter="/")
+    assert prefixes_of(following)[0] == "c/"  # the common prefix is not repeated
+
+
+def test_continuation_token_wins_over_start_after(s3: BaseClient, filled: str) -> None:
+    first = s3.list_objects_v2(Bucket=filled, MaxKeys=2)
+    token = first["NextContinuationToken"]
+    page = s3.list_objects_v2(Bucket=filled, ContinuationToken=token, StartAfter="d.txt")
+    assert keys_of(page) == KEYS[2:]
+    assert page["ContinuationToken"] == token
+    assert page["StartAfter"] == "d.txt"
+    assert page["KeyCount"] == len(KEYS) - 2
+
+
+def test_listing_of_another_accounts_bucket_is_denied(
+    s3_server: S3Server, filled: str, other_tenant: Credentials
+) -> None:
+    other = s3_server.client(other_tenant)
+    for call in (other.list_objects_v2, other.list_objects):
+        with pytest.raises(ClientError) as raised:
+            call(Bucket=filled)
+        assert error_of(raised) == ("AccessDenied", 403)

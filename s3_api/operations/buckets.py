@@ -7,14 +7,17 @@ import base64
 import binascii
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from starlette.responses import Response
 
+from core import bucket_acl, object_version_listing
 from core import buckets as core_buckets
 from core.buckets import READ, BucketHandle, ObjectSummary
 from s3_api.call import S3Call
 from s3_api.errors import InvalidArgument, InvalidLocationConstraint
+from s3_api.operation import Level, Operation
+from s3_api.operations.acl import requested_bucket_acl
 from s3_api.wire import parse_location_constraint, render
 
 MAX_KEYS = 1000
@@ -31,9 +34,12 @@ def create_bucket(call: S3Call) -> Response:
             LocationConstraint=location,
         )
     with call.runtime.db.write() as session:
-        core_buckets.create_bucket(
+        acl = requested_bucket_acl(call, session)
+        bucket = core_buckets.create_bucket(
             session, call.ctx, call.bucket, store=call.store, region=call.region
         )
+        if acl is not None:
+            bucket_acl.apply_bucket_acl(session, bucket, acl)
     return Response(headers={"Location": f"/{call.bucket}"})
 
 
@@ -71,7 +77,9 @@ def list_objects(call: S3Call) -> Response:
     start_after = call.param("start-after" if v2 else "marker") or ""
     with call.runtime.db.read() as session:
         bucket = core_buckets.handle_for(session, call.ctx, call.bucket, action=READ)
-    page = core_buckets.list_objects(
+    # A bucket that has versions lists their current ones (core.object_version_listing).
+    page = object_version_listing.list_current(
+        call.runtime.db,
         call.store,
         bucket,
         prefix=prefix,
@@ -134,8 +142,9 @@ def _encoder(encoding_type: str | None) -> Callable[[str], str]:
         raise InvalidArgument(
             "Invalid Encoding Method specified in Request", ArgumentName="encoding-type"
         )
-    # Percent-encoding that keeps '/', as S3 does; botocore decodes it with unquote.
-    return lambda text: quote(text, safe="/")
+    # Form-style percent-encoding that keeps '/' (a space becomes '+', a '+' %2B), as S3
+    # does; botocore decodes it with unquote_plus.
+    return lambda text: quote_plus(text, safe="/")
 
 
 def _max_keys(value: str | None) -> int:
@@ -168,3 +177,12 @@ def _decode_token(token: str) -> str:
             "The continuation token provided is incorrect", ArgumentName="continuation-token"
         )
     return text[len(_TOKEN_TAG) :]
+
+
+OPERATIONS = (
+    Operation("ListObjects", Level.BUCKET, "GET", None, list_objects),
+    Operation("GetBucketLocation", Level.BUCKET, "GET", "location", get_location),
+    Operation("CreateBucket", Level.BUCKET, "PUT", None, create_bucket),
+    Operation("HeadBucket", Level.BUCKET, "HEAD", None, head_bucket),
+    Operation("DeleteBucket", Level.BUCKET, "DELETE", None, delete_bucket),
+)

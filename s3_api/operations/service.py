@@ -7,6 +7,7 @@ from starlette.responses import Response
 from core import buckets as core_buckets
 from core.context import CallContext
 from s3_api.call import S3Call
+from s3_api.operation import Level, Operation
 from s3_api.wire import render
 
 
@@ -27,3 +28,6 @@ def list_buckets(call: S3Call) -> Response:
         "Owner": owner(call.ctx),
     }
     return render("ListBuckets", result, request_id=call.request_id)
+
+
+OPERATIONS = (Operation("ListBuckets", Level.SERVICE, "GET", None, list_buckets),)
