@@ -29,6 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--native-port", type=int)
     serve.add_argument("--ec2-port", type=int)
     serve.add_argument("--s3-port", type=int)
+    serve.add_argument("--s3-tls-certfile", help="PEM certificate: serve S3 over HTTPS")
+    serve.add_argument("--s3-tls-keyfile", help="PEM private key of --s3-tls-certfile")
+    serve.add_argument("--metadata-port", type=int)
+    serve.add_argument("--metadata-host", help="metadata service bind address (default: --host)")
+    serve.add_argument("--metadata-identify-by", choices=["source-ip", "header"])
+    serve.add_argument("--metadata-http-tokens", choices=["optional", "required"])
     serve.add_argument("--object-store", choices=["local", "swift"])
     serve.add_argument("--swift-auth-url")
     serve.add_argument("--swift-user")
@@ -74,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--username", default="admin")
     env.add_argument("--domain", default="/")
 
+    _instance_types_parser(commands)
+
     simulator = commands.add_parser("simulator", help="simulated hypervisor behaviour")
     sim_commands = simulator.add_subparsers(dest="sim_command", required=True)
     configure = sim_commands.add_parser("configure", help="latency and failures per operation")
@@ -89,6 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _instance_types_parser(commands: Any) -> None:
+    types = commands.add_parser(
+        "instance-types", help="the EC2 instance type names and the service offerings behind them"
+    )
+    type_commands = types.add_subparsers(dest="types_command", required=True)
+    _common(type_commands.add_parser("list", help="print the mapping as JSON"))
+    assign = type_commands.add_parser("set", help="map a name to a service offering")
+    _common(assign)
+    assign.add_argument("name", help="instance type name, e.g. t2.micro")
+    assign.add_argument("--offering", required=True, help="service offering name or uuid")
+    remove = type_commands.add_parser("remove", help="forget a name")
+    _common(remove)
+    remove.add_argument("name")
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     flags: dict[str, Any] = {
         key: value
@@ -100,6 +123,9 @@ def _settings(args: argparse.Namespace) -> Settings:
             "db_command",
             "user_command",
             "sim_command",
+            "types_command",
+            "name",
+            "offering",
             "username",
             "domain",
         )
@@ -187,13 +213,31 @@ def _env(args: argparse.Namespace) -> None:
         "AWS_SECRET_ACCESS_KEY": user.secret_key,
         "AWS_DEFAULT_REGION": settings.region,
         "AWS_ENDPOINT_URL_EC2": f"{base}:{settings.ec2_port}",
-        "AWS_ENDPOINT_URL_S3": f"{base}:{settings.s3_port}",
+        "AWS_ENDPOINT_URL_STS": f"{base}:{settings.ec2_port}",  # GetCallerIdentity, same port
+        "AWS_ENDPOINT_URL_S3": f"{settings.s3_scheme}://{settings.host}:{settings.s3_port}",
         "CLOUDSTACK_ENDPOINT": f"{base}:{settings.native_port}/client/api",
         "CLOUDSTACK_KEY": user.api_key,
         "CLOUDSTACK_SECRET": user.secret_key,
     }
     for name, value in exports.items():
         print(f"export {name}='{value}'")
+
+
+def _instance_types(args: argparse.Namespace) -> None:
+    from core import instance_types
+
+    database = _database(_settings(args))
+    with database.write() as session:
+        if args.types_command == "set":
+            instance_types.set_size(session, args.name, args.offering)
+        elif args.types_command == "remove":
+            instance_types.remove_size(session, args.name)
+        rows = [
+            {"name": row.name, "offering": offering.name, "offeringid": offering.uuid,
+             "cpunumber": offering.cpu_number, "memory": offering.memory_mb}
+            for row, offering in instance_types.list_sizes(session)
+        ]  # fmt: skip
+    print(json.dumps(rows, indent=2))
 
 
 def _simulator(args: argparse.Namespace) -> None:
@@ -227,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
             (_user_create if args.user_command == "create" else _user_keys)(args)
         elif args.command == "env":
             _env(args)
+        elif args.command == "instance-types":
+            _instance_types(args)
         elif args.command == "simulator":
             _simulator(args)
     except KeyboardInterrupt:

@@ -18,6 +18,15 @@ class Settings:
     native_port: int = 8080
     ec2_port: int = 8788
     s3_port: int = 8789
+    # The instance metadata service (metadata_api): its port, its bind address (empty: the
+    # `host` setting), how it tells which VM asks ("source-ip", or "header" to also accept
+    # X-Cloudgate-Vm-Ip from 127.0.0.1 in simulator set-ups), IMDSv2's HttpTokens, and the
+    # key IMDSv2 tokens are signed with (servers of one cluster must share it).
+    metadata_port: int = 8790
+    metadata_host: str = ""
+    metadata_identify_by: str = "source-ip"
+    metadata_http_tokens: str = "optional"
+    metadata_token_secret: str = ""  # empty: a random key kept in the data directory
     database_url: str = ""
     object_store: str = "local"
     swift_auth_url: str = ""
@@ -25,6 +34,9 @@ class Settings:
     swift_key: str = ""
     region: str = "cloudgate"
     s3_domain: str = ""
+    # PEM certificate (chain) and private key: when both are set the S3 listener speaks HTTPS.
+    s3_tls_certfile: str = ""
+    s3_tls_keyfile: str = ""
     job_workers: int = 16
     log_level: str = "info"
     admin_api_key: str = ""
@@ -35,6 +47,13 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cloudgate.db'}"
+
+    @property
+    def s3_scheme(self) -> str:
+        """`https` when the S3 listener has a certificate; half a pair is refused at start."""
+        if bool(self.s3_tls_certfile) != bool(self.s3_tls_keyfile):
+            raise ValueError("s3_tls_certfile and s3_tls_keyfile must be given together")
+        return "https" if self.s3_tls_certfile else "http"
 
 
 def _coerce(name: str, value: Any) -> Any:

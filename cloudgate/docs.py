@@ -60,19 +60,77 @@ def ec2_api() -> str:
             "|---|---|",
             *rows,
             "",
+            *ec2_mapping(),
         ]
     )
 
 
-def s3_api() -> str:
-    from s3_api.app import OPERATIONS
+def ec2_mapping() -> list[str]:
+    """How AWS concepts map onto the core, and what an operator configures."""
+    from translators.instance_types import DEFAULT_SIZES
 
-    rows = []
-    for (level, method, subresource), operation in OPERATIONS.items():
-        query = f"?{subresource}" if subresource else ""
-        rows.append(
-            f"| `{operation.name}` | {level.value} | `{method}{' ' + query if query else ''}` |"
-        )
+    sizes = [
+        f"| `{d.name}` | {d.offering_name} | {d.cpu_number} × {d.cpu_speed_mhz} MHz | "
+        f"{d.memory_mb} MB |"
+        for d in DEFAULT_SIZES
+    ]
+    return [
+        "## The mapping an operator configures",
+        "",
+        "**Instance types** are service offerings. The operator's table maps type names to",
+        "offerings (`cloudgate instance-types list`, `cloudgate instance-types set NAME",
+        "--offering OFFERING` (a name or uuid), `cloudgate instance-types remove NAME`);",
+        "several names may share an offering, and the oldest is the one DescribeInstances",
+        "shows. Every fixed-size offering is also reachable as `cg.<offering name>`",
+        "(`cg.large-instance`) unless it is named after its own type. The first start maps",
+        "these names, creating an offering of the size shown when none has its name:",
+        "",
+        "| instance type | service offering | CPU | memory |",
+        "|---|---|---|---|",
+        *sizes,
+        "",
+        "RunInstances without InstanceType launches `t2.micro`.",
+        "",
+        "**Images** are templates. Public templates of the system account are Amazon's",
+        "(`Owners=amazon`); an account's own templates are `self`; templates shared with an",
+        "account (launch permissions, `updateTemplatePermissions`) are its `ExecutableUsers=self`.",
+        "CreateImage images a stopped instance's ROOT volume, RegisterImage a snapshot or an",
+        "object of cloudgate's S3 (`bucket/key`), CopyImage makes a new template; each is",
+        "`pending` until the secondary-storage job completes.",
+        "",
+        "**Volumes** are core data volumes (root disks are listed too, at `/dev/sda1`). Each",
+        "VolumeType (`gp2` by default, `gp3`, `io1`, `io2`, `st1`, `sc1`, `standard`) is a",
+        "size-customizable disk offering: the one named like the type if the operator created",
+        "it (`createDiskOffering name=gp3 customized=true`), else the first customizable one",
+        "(`Custom`). A volume created through CloudStack reads as `standard`. Device names",
+        "`/dev/sdX` (also `xvdX`, `vdX`) are the core device id of letter X (`/dev/sdf` = 5;",
+        "`/dev/sdd` is CloudStack's CD-ROM slot). Snapshots are core snapshots, completed once",
+        "backed up to secondary storage.",
+        "",
+        "**Region and zones.** The installation is one region, named by the `region` setting",
+        "(`--region`, default `cloudgate`); each core zone is an availability zone of the same",
+        "name with the zone id `<region>-az<zone id>`, `available` while the zone is enabled.",
+        "",
+        "**Ids.** EC2 ids (`i-`, `ami-`, `vol-`, `snap-`, `sg-` …, 17 hex digits) are a keyed",
+        "permutation of the core row ids, derived from the installation's ROOT domain uuid: they",
+        "are stable across restarts and servers, and need no table. Account numbers (OwnerId,",
+        "STS `Account`) are the same construction over 12 digits; STS GetCallerIdentity answers",
+        "`arn:aws:iam::<account>:user/<username>`.",
+        "",
+    ]
+
+
+def s3_api() -> str:
+    from cloudgate.swift_s3api import SOURCE, SWIFT_ONLY, swift_support
+    from s3_api.operations import OPERATIONS, Level
+
+    levels = list(Level)
+    rows = [
+        f"| `{operation.name}` | {operation.level.value} | `{operation.request}` "
+        f"| {swift_support(operation.name)} |"
+        for operation in sorted(OPERATIONS, key=lambda o: (levels.index(o.level), o.name))
+    ]
+    swift_only = [f"| `{name}` | {what} |" for name, what in SWIFT_ONLY.items()]
     return "\n".join(
         [
             GENERATED,
@@ -80,11 +138,44 @@ def s3_api() -> str:
             "",
             "Operations answered on the S3 endpoint (path-style, or virtual-hosted-style when",
             "`s3_domain` is set; SigV4 headers, presigned URLs, aws-chunked bodies; SigV2).",
-            "Any other sub-resource answers `501 NotImplemented`.",
+            "Any other sub-resource answers `501 NotImplemented`. Browsers' CORS preflight",
+            "(`OPTIONS` on a bucket or object) is answered unsigned from the bucket's CORS rules.",
             "",
-            "| operation | level | request |",
-            "|---|---|---|",
+            "Access: canned ACLs, grant headers and ACL documents on buckets and objects, and",
+            "bucket policies (Allow/Deny; principals `*`, 12-digit account numbers or their",
+            "`arn:aws:iam::` ARNs, account uuids as CanonicalUser; `s3:` actions and this",
+            "bucket's ARNs with wildcards; conditions `IpAddress`/`NotIpAddress` on",
+            "`aws:SourceIp` and `Bool` on `aws:SecureTransport` — anything else is refused as",
+            "`MalformedPolicy`). Unsigned requests may list, read, write and delete objects and",
+            'read or write ACLs where an AllUsers grant or a `"*"` policy allows; anything else',
+            "needs a signature. Objects belong to the uploading account (ObjectWriter);",
+            "ownership controls and the public access block answer `501 NotImplemented`.",
+            "",
+            "Objects: Range (one range; suffix and open-ended), `partNumber=1` of objects",
+            "uploaded in one piece; If-Match, If-None-Match, If-Modified-Since and",
+            "If-Unmodified-Since with S3's precedence (412/304), conditional PUT",
+            "(`If-None-Match: *`, `If-Match: <etag>`); checksums CRC32, CRC32C, SHA-1 and",
+            "SHA-256 (header or aws-chunked trailer) verified, stored and returned with",
+            "`x-amz-checksum-mode: ENABLED` (CRC64NVME is not verified). CopyObject copies inside",
+            "the object store (Swift's `X-Copy-From`), up to 5 GiB, keeping whole-object",
+            "checksums; it computes no new checksum algorithm. An object-store outage answers",
+            "`503 ServiceUnavailable`. Cache-Control, Content-Disposition, Content-Encoding",
+            "(less `aws-chunked`), Content-Language and Expires given on PutObject are kept and",
+            "returned by GetObject and HeadObject (CopyObject and multipart uploads do not keep",
+            "them yet).",
+            "",
+            "The last column is what OpenStack Swift's own S3 layer, the s3api middleware, does",
+            "with the same request (source: " + SOURCE + ").",
+            "",
+            "| operation | level | request | Swift s3api |",
+            "|---|---|---|---|",
             *rows,
+            "",
+            "Answered by Swift's s3api but not routed here (cloudgate answers 501 NotImplemented):",
+            "",
+            "| operation | Swift s3api |",
+            "|---|---|",
+            *swift_only,
             "",
         ]
     )

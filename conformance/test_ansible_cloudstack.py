@@ -52,20 +52,15 @@ def play_recap(output: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
-def run_playbook(
-    server: ServerProcess, tmp_path: Path, key: str, playbook: str = "playbook.yml"
-) -> tuple[dict[str, int], str]:
+def ansible_env(tmp_path: Path, prefixes: tuple[str, ...] = ("CLOUDSTACK_",)) -> dict[str, str]:
+    """The environment without the user's ANSIBLE_* (and `prefixes`) settings: a hermetic run."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("ANSIBLE_") and not k.startswith("CLOUDSTACK_")
+        if not k.startswith("ANSIBLE_") and not k.startswith(prefixes)
     }
     env.update(
         {
-            "CLOUDSTACK_ENDPOINT": server.native_url,
-            "CLOUDSTACK_KEY": server.api_key,
-            "CLOUDSTACK_SECRET": server.secret_key,
-            "CLOUDSTACK_TIMEOUT": "60",
             "ANSIBLE_CONFIG": str(tmp_path / "no-ansible.cfg"),
             "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
             "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
@@ -79,6 +74,13 @@ def run_playbook(
             "ANSIBLE_DEPRECATION_WARNINGS": "False",
         }
     )
+    return env
+
+
+def run_ansible(
+    env: dict[str, str], tmp_path: Path, playbook: str, extra: dict[str, str]
+) -> tuple[dict[str, int], str]:
+    """ansible-playbook PLAYBOOK (from conformance/ansible/) with `extra` vars: recap, output."""
     result = subprocess.run(
         [
             ansible_playbook(),
@@ -86,7 +88,7 @@ def run_playbook(
             str(HERE / "inventory.ini"),
             str(HERE / playbook),
             "-e",
-            json.dumps({"public_key": key}),
+            json.dumps(extra),
         ],
         cwd=tmp_path,
         env=env,
@@ -98,6 +100,21 @@ def run_playbook(
     output = result.stdout + result.stderr
     assert "PLAY RECAP" in output, output
     return play_recap(output), output
+
+
+def run_playbook(
+    server: ServerProcess, tmp_path: Path, key: str, playbook: str = "playbook.yml"
+) -> tuple[dict[str, int], str]:
+    env = ansible_env(tmp_path)
+    env.update(
+        {
+            "CLOUDSTACK_ENDPOINT": server.native_url,
+            "CLOUDSTACK_KEY": server.api_key,
+            "CLOUDSTACK_SECRET": server.secret_key,
+            "CLOUDSTACK_TIMEOUT": "60",
+        }
+    )
+    return run_ansible(env, tmp_path, playbook, {"public_key": key})
 
 
 def test_playbook_converges_and_is_idempotent(tmp_path: Path) -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from libcloud.compute.base import NodeDriver
 from libcloud.compute.providers import get_driver
 from libcloud.compute.types import NodeState, Provider
 
+from conformance.support import public_key, wait_for
 from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
-
-
-def public_key() -> str:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key = private.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return key.decode() + " conformance@example"
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +37,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def driver(server: ServerProcess) -> NodeDriver:
     cls = get_driver(Provider.CLOUDSTACK)
     return cls(server.api_key, server.secret_key, url=server.native_url, secure=False)
-
-
-def wait_for(predicate, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
 
 
 def test_catalogue(driver: NodeDriver) -> None:

@@ -1,15 +1,21 @@
 """A minimal signed CloudStack API caller for wire-level tests (the real clients — cs,
-libcloud — are used for the behavioural ones; this one can also send what they never would)."""
+libcloud — are used for the behavioural ones; this one can also send what they never would),
+and the ways the CloudStack API tests make their clients."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from cs import CloudStack
 
 from native_api.signing import sign
+
+if TYPE_CHECKING:
+    from tests.support.server import ServerProcess
 
 
 @dataclass
@@ -45,3 +51,45 @@ class NativeCaller:
                 return result
             time.sleep(0.1)
         raise AssertionError(f"job {job_id} still pending after {timeout}s")
+
+
+def cs_client(
+    server: ServerProcess, keys: dict[str, str] | None = None, *, job_timeout: int = 60
+) -> CloudStack:
+    """The `cs` library as the keys' user (`create_tenant`'s answer) or, without keys, as the
+    server's administrator; async commands are waited for."""
+    return CloudStack(
+        endpoint=server.native_url,
+        key=keys["apikey"] if keys else server.api_key,
+        secret=keys["secretkey"] if keys else server.secret_key,
+        fetch_result=True,
+        job_timeout=job_timeout,
+        poll_interval=0.2,
+    )
+
+
+def native_caller(server: ServerProcess, keys: dict[str, str]) -> NativeCaller:
+    """A NativeCaller signing with the keys `create_tenant` answered."""
+    return NativeCaller(server.native_url, keys["apikey"], keys["secretkey"])
+
+
+def unique(prefix: str, length: int = 8) -> str:
+    """A name no other test (or earlier run against the same server) has used."""
+    return f"{prefix}-{uuid.uuid4().hex[:length]}"
+
+
+def create_public_range(admin: NativeCaller, zone_id: str, subnet: int) -> dict[str, Any]:
+    """A public VLAN IP range of 20 addresses, 198.18.<subnet>.10-29 on VLAN 200 + subnet
+    (198.18/15 is for benchmarking: it clashes with nothing)."""
+    prefix = f"198.18.{subnet}"
+    created: dict[str, Any] = admin.call(
+        "createVlanIpRange",
+        zoneid=zone_id,
+        startip=f"{prefix}.10",
+        endip=f"{prefix}.29",
+        gateway=f"{prefix}.1",
+        netmask="255.255.255.0",
+        vlan=str(200 + subnet),
+        forvirtualnetwork=True,
+    )["vlan"]
+    return created
