@@ -4,9 +4,14 @@ The copy happens inside the object store (`core.object_copy`); the caller needs 
 source object (possibly another account's, when its ACL or bucket policy allows) and WRITE on
 the target bucket. The copy is the caller's, with the request's ACL (`x-amz-acl`, grant
 headers) or private: never the source's ACL, as in S3. `x-amz-metadata-directive` COPY
-(the default) keeps the source's content type and user metadata, REPLACE takes the
-request's; `x-amz-copy-source-if-*` are checked against the source. Whole-object checksums
-stay with the copy (the bytes are the same).
+(the default) keeps the source's content type, user metadata and content headers, REPLACE
+takes the request's; `x-amz-tagging-directive` COPY (the default) keeps the source's tags,
+REPLACE takes `x-amz-tagging`. `x-amz-copy-source-if-*` are checked against the source.
+Whole-object checksums stay with the copy (the bytes are the same).
+
+`?versionId=` in the copy source reads that version (never a delete marker); in a
+versioned target bucket the copy is a new version (`x-amz-version-id`), and
+`x-amz-copy-source-version-id` names the source version read.
 """
 
 from __future__ import annotations
@@ -24,43 +29,55 @@ from s3_api import checksums, content_headers
 from s3_api.call import S3Call
 from s3_api.errors import InvalidArgument
 from s3_api.operation import Level, Operation
+from s3_api.operations import lifecycle
 from s3_api.operations.acl import planned_object_acl, record_object_acl
+from s3_api.operations.object_tagging import header_tags
 from s3_api.operations.objects import META_PREFIX, conditions_from
 from s3_api.wire import render
 
 DIRECTIVES = ("COPY", "REPLACE")
+TAGGING_DIRECTIVE = "x-amz-tagging-directive"
 
 
 def copy_object(call: S3Call) -> Response:
-    """CopyObject; the result names the new object's ETag, LastModified and checksums."""
+    """CopyObject; the result names the new object's ETag, LastModified and checksums, and
+    the version ids of the source read and of the copy where their buckets are versioned."""
     source_bucket, source_key, version_id = parse_copy_source(call.headers["x-amz-copy-source"])
     replace = _new_fields(call)
-    _directive(call, "x-amz-tagging-directive")
+    tags = header_tags(call) if _directive(call, TAGGING_DIRECTIVE) == "REPLACE" else None
     grants = planned_object_acl(call, call.key)  # the copy's own ACL; never the source's
     with call.runtime.db.read() as session:
         source = core_buckets.handle_for(
             session, call.ctx, source_bucket, action=READ, key=source_key
         )
         target = core_buckets.handle_for(session, call.ctx, call.bucket, action=WRITE, key=call.key)
-    _check_version(version_id)
-    _found, copied = object_copy.copy_object(
+    copied = object_copy.copy_object(
+        call.runtime.db,
         call.store,
         source,
         source_key,
         target,
         call.key,
+        source_version_id=version_id,
         conditions=conditions_from(call.headers, "x-amz-copy-source-"),
         replace=replace,
+        tags=tags,
     )
     record_object_acl(call, call.key, grants)
     result: dict[str, Any] = {
-        "ETag": f'"{copied.etag}"',
-        "LastModified": copied.last_modified,
-        **checksums.result_fields(copied.system_metadata),
+        "ETag": f'"{copied.info.etag}"',
+        "LastModified": copied.info.last_modified,
+        **checksums.result_fields(copied.info.system_metadata),
     }
-    if (kind := checksums.checksum_type(copied.system_metadata)) is not None:
+    if (kind := checksums.checksum_type(copied.info.system_metadata)) is not None:
         result["ChecksumType"] = kind
-    return render("CopyObject", {"CopyObjectResult": result}, request_id=call.request_id)
+    fields: dict[str, Any] = {"CopyObjectResult": result}
+    if copied.version_id is not None:
+        fields["VersionId"] = copied.version_id
+    if copied.source_version_id is not None:
+        fields["CopySourceVersionId"] = copied.source_version_id
+    fields.update(lifecycle.expiration_fields(call, copied.info.size, copied.info.last_modified))
+    return render("CopyObject", fields, request_id=call.request_id)
 
 
 def parse_copy_source(header: str) -> tuple[str, str, str | None]:
@@ -81,16 +98,6 @@ def parse_copy_source(header: str) -> tuple[str, str, str | None]:
             ArgumentValue=header,
         )
     return bucket, key, version_id
-
-
-def _check_version(version_id: str | None) -> None:
-    # Without bucket versioning every object is the "null" version.
-    if version_id is not None and version_id != "null":
-        raise InvalidArgument(
-            "Invalid version id specified",
-            ArgumentName="versionId",
-            ArgumentValue=version_id,
-        )
 
 
 def _directive(call: S3Call, header: str) -> str:

@@ -1,5 +1,6 @@
-"""CopyObject through boto3 and awscli `s3api`, on both backends: directives, conditions,
-copies onto themselves, across accounts, and the errors S3 gives."""
+"""CopyObject through boto3 and awscli `s3api`, on both backends: metadata and tagging
+directives, content headers, conditions, copies onto themselves, across accounts, and the
+errors S3 gives (versions: test_copy_versions.py)."""
 
 from __future__ import annotations
 
@@ -187,23 +188,97 @@ def test_awscli_s3api_copy_object(s3_server: S3Server, bucket: str, source: str)
     assert head["Metadata"] == {"via": "cli"}
 
 
+CONTENT_HEADERS = {
+    "CacheControl": "max-age=60",
+    "ContentDisposition": 'attachment; filename="page.html"',
+    "ContentEncoding": "gzip",
+    "ContentLanguage": "de",
+    "ContentType": "text/html",
+}
+EXPIRES = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+
+
 def test_content_headers_follow_the_directive(s3: BaseClient, bucket: str) -> None:
-    s3.put_object(
-        Bucket=bucket, Key="page", Body=b"<p>", CacheControl="max-age=60", ContentLanguage="de"
-    )
+    s3.put_object(Bucket=bucket, Key="page", Body=b"<p>", Expires=EXPIRES, **CONTENT_HEADERS)
     s3.copy_object(Bucket=bucket, Key="kept", CopySource={"Bucket": bucket, "Key": "page"})
     kept = s3.head_object(Bucket=bucket, Key="kept")
-    assert (kept["CacheControl"], kept["ContentLanguage"]) == ("max-age=60", "de")
+    assert {name: kept.get(name) for name in CONTENT_HEADERS} == CONTENT_HEADERS
+    assert kept["Expires"] == EXPIRES
     s3.copy_object(
         Bucket=bucket,
         Key="replaced",
         CopySource={"Bucket": bucket, "Key": "page"},
         MetadataDirective="REPLACE",
         CacheControl="no-store",
+        ContentType="text/plain",
+        Expires=EXPIRES + dt.timedelta(days=1),
     )
-    replaced = s3.head_object(Bucket=bucket, Key="replaced")
-    assert replaced["CacheControl"] == "no-store"
-    assert "ContentLanguage" not in replaced
+    replaced = s3.get_object(Bucket=bucket, Key="replaced")
+    assert replaced["Body"].read() == b"<p>"
+    assert (replaced["CacheControl"], replaced["ContentType"]) == ("no-store", "text/plain")
+    assert replaced["Expires"] == EXPIRES + dt.timedelta(days=1)
+    for dropped in ("ContentDisposition", "ContentEncoding", "ContentLanguage"):
+        assert dropped not in replaced, dropped
+
+
+def test_tags_follow_the_tagging_directive(s3: BaseClient, bucket: str, source: str) -> None:
+    s3.put_object_tagging(
+        Bucket=bucket,
+        Key=source,
+        Tagging={"TagSet": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]},
+    )
+    copy_source = {"Bucket": bucket, "Key": source}
+
+    def tags(key: str) -> dict[str, str]:
+        tag_set = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+        return {tag["Key"]: tag["Value"] for tag in tag_set}
+
+    s3.copy_object(Bucket=bucket, Key="copied", CopySource=copy_source)
+    assert tags("copied") == {"a": "1", "b": "2"}
+    assert s3.get_object(Bucket=bucket, Key="copied")["TagCount"] == 2
+    s3.copy_object(
+        Bucket=bucket,
+        Key="replaced",
+        CopySource=copy_source,
+        TaggingDirective="REPLACE",
+        Tagging="c=3&d=",
+    )
+    assert tags("replaced") == {"c": "3", "d": ""}
+    s3.copy_object(
+        Bucket=bucket, Key="replaced", CopySource=copy_source, TaggingDirective="REPLACE"
+    )
+    assert tags("replaced") == {}
+    # The copy's tags are its own: changing them leaves the source's alone.
+    s3.delete_object_tagging(Bucket=bucket, Key="copied")
+    assert tags(source) == {"a": "1", "b": "2"}
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(Bucket=bucket, Key="never", CopySource=copy_source, TaggingDirective="MERGE")
+    assert error_of(raised) == ("InvalidArgument", 400)
+    with pytest.raises(ClientError) as raised:
+        s3.copy_object(
+            Bucket=bucket,
+            Key="never",
+            CopySource=copy_source,
+            TaggingDirective="REPLACE",
+            Tagging="a=1&a=2",
+        )
+    assert error_of(raised) == ("InvalidTag", 400)
+    with pytest.raises(ClientError) as raised:
+        s3.head_object(Bucket=bucket, Key="never")
+    assert error_of(raised) == ("404", 404)
+
+
+def test_a_copy_announces_its_expiration(s3: BaseClient, bucket: str, source: str) -> None:
+    rule = {"ID": "logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled"}
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [{**rule, "Expiration": {"Days": 2}}]}
+    )
+    copy_source = {"Bucket": bucket, "Key": source}
+    copied = s3.copy_object(Bucket=bucket, Key="logs/copy", CopySource=copy_source)
+    assert copied["Expiration"] == s3.head_object(Bucket=bucket, Key="logs/copy")["Expiration"]
+    assert 'rule-id="logs"' in copied["Expiration"]
+    kept = s3.copy_object(Bucket=bucket, Key="data/copy", CopySource=copy_source)
+    assert "Expiration" not in kept
 
 
 def test_the_core_keeps_what_the_front_end_stores() -> None:
