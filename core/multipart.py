@@ -19,10 +19,12 @@ its own short transaction. Access is the bucket's (`core.buckets.handle_for`).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +32,9 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 import drivers.objectstore.base as objectstore
-from core import buckets
+from core import buckets, checksum_algorithms, object_copy
+from core.bucket_acl import Grant
+from core.bucket_cors import INVALID_REQUEST
 from core.buckets import READ, WRITE, Bucket, BucketHandle, ByteRange, ObjectInfo
 from core.context import CallContext
 from core.db import Base, Database, IdMixin, utcnow
@@ -71,6 +75,11 @@ class MultipartUpload(IdMixin, Base):
     user_metadata: Mapped[str] = mapped_column(sa.Text)  # JSON object
     checksum_algorithm: Mapped[str | None] = mapped_column(sa.String(16))
     checksum_type: Mapped[str | None] = mapped_column(sa.String(16))
+    # What the completed object gets besides its content: system metadata (content headers)
+    # and tags as JSON; its ACL's grants as JSON (None: private), checked at creation.
+    system_metadata: Mapped[str | None] = mapped_column(sa.Text)
+    tags: Mapped[str | None] = mapped_column(sa.Text)
+    grants: Mapped[str | None] = mapped_column(sa.Text)
     state: Mapped[str] = mapped_column(sa.String(16))
     # When the completion began, then ended; and what a retried completion answers.
     completed_at: Mapped[dt.datetime | None] = mapped_column()
@@ -121,9 +130,64 @@ class PartTooSmall(InvalidParameter):
         self.size = size
 
 
+CHECKSUM = "checksum"  # InvalidParameter.parameter of a checksum that does not match
+
+
+class ChecksumMismatch(InvalidParameter):
+    def __init__(self, algorithm: str) -> None:
+        super().__init__(
+            f"The {algorithm} you specified did not match the calculated checksum.",
+            parameter=CHECKSUM,
+        )
+
+
+class ChecksumTypeMismatch(InvalidParameter):
+    """A completion that names another checksum type than its upload was created with."""
+
+    def __init__(self, checksum_type: str | None) -> None:
+        created = f"the {checksum_type} checksum mode" if checksum_type else "no checksum"
+        super().__init__(
+            f"The upload was created using {created}."
+            " The complete request must use the same checksum mode.",
+            parameter=INVALID_REQUEST,
+        )
+
+
 class PartTooLarge(InvalidParameter):
     def __init__(self) -> None:
         super().__init__("A part may be at most 5 GiB", parameter="part")
+
+
+@dataclass(frozen=True)
+class ObjectDetails:
+    """What CreateMultipartUpload says about the object besides its content type and user
+    metadata, kept until completion: system metadata (content headers), tags, and the
+    grants of its ACL (None: private; resolved and checked when the upload is created)."""
+
+    system_metadata: Mapping[str, str] = field(default_factory=dict)
+    tags: Sequence[tuple[str, str]] = ()
+    grants: Sequence[Grant] | None = None
+
+    def columns(self) -> dict[str, str | None]:
+        grants = None
+        if self.grants is not None:
+            grants = json.dumps([dataclasses.asdict(grant) for grant in self.grants])
+        return {
+            "system_metadata": json.dumps(dict(self.system_metadata)),
+            "tags": json.dumps([list(tag) for tag in self.tags]),
+            "grants": grants,
+        }
+
+    @classmethod
+    def of(cls, upload: MultipartUpload) -> ObjectDetails:
+        grants = None
+        if upload.grants is not None:
+            grants = [Grant(**fields) for fields in json.loads(upload.grants)]
+        return cls(
+            system_metadata=json.loads(upload.system_metadata or "{}"),
+            tags=[(key, value) for key, value in json.loads(upload.tags or "[]")],
+            grants=grants,
+        )
 
 
 @dataclass(frozen=True)
@@ -147,8 +211,10 @@ def create_upload(
     metadata: Mapping[str, str],
     checksum_algorithm: str | None = None,
     checksum_type: str | None = None,
+    details: ObjectDetails | None = None,
 ) -> UploadTarget:
-    """A new upload of `key` into a bucket the caller may write."""
+    """A new upload of `key` into a bucket the caller may write; `details`: what the
+    completed object gets besides its content type and metadata."""
     handle = buckets.handle_for(session, ctx, bucket_name, action=WRITE, key=key)
     size = len(key.encode("utf-8", "surrogatepass"))
     if size > objectstore.MAX_KEY_BYTES:
@@ -167,6 +233,7 @@ def create_upload(
         checksum_algorithm=checksum_algorithm,
         checksum_type=checksum_type,
         state=UPLOADING,
+        **(details or ObjectDetails()).columns(),
     )
     session.add(upload)
     session.flush()
@@ -229,6 +296,14 @@ class PartAddress:
     part_number: int
 
 
+@dataclass(frozen=True)
+class UploadedPart:
+    """A part as recorded, and the upload's checksum algorithm its `checksum` is in."""
+
+    part: MultipartPart
+    checksum_algorithm: str | None
+
+
 def upload_part(
     db: Database,
     store: objectstore.ObjectStore,
@@ -237,20 +312,19 @@ def upload_part(
     body: Iterable[bytes],
     *,
     content_length: int | None,
-    checksums: Callable[[], Mapping[str, str]] = dict,
-) -> MultipartPart:
-    """Stream one part into the store, then record it (replacing a part of that number).
-
-    `checksums` is asked once the body has been read: the part's verified checksums by
-    algorithm (`CRC32` → base64); the one in the upload's algorithm is kept."""
+) -> UploadedPart:
+    """Stream one part into the store, then record it (replacing a part of that number),
+    with its checksum in the upload's algorithm (computed as the bytes pass: a client's
+    own is verified before the body ends, so the two agree)."""
     check_part_number(address.part_number)
     if content_length is not None and content_length > MAX_PART_SIZE:
         raise PartTooLarge()
     with db.read() as session:
         target = find_upload(session, ctx, address.bucket, address.key, address.upload_id)
-    stored = _put_part(store, target, address, _limited(body), content_length)
-    algorithm = target.upload.checksum_algorithm
-    return _record_part(db, store, target, stored, checksums().get(algorithm or ""))
+    summed = _Summed(body, target.upload.checksum_algorithm)
+    stored = _put_part(store, target, address, _limited(summed), content_length)
+    part = _record_part(db, store, target, stored, summed.checksum())
+    return UploadedPart(part, target.upload.checksum_algorithm)
 
 
 def upload_part_copy(
@@ -263,14 +337,18 @@ def upload_part_copy(
     source_key: str,
     byte_range: ByteRange | None,
     check_source: Callable[[ObjectInfo], None] = lambda info: None,
-) -> tuple[MultipartPart, ObjectInfo]:
-    """A part copied from (a byte range of) an object the caller may read; the bytes stream
-    from the store back into it. `check_source` may refuse the source (copy conditions)."""
+    source_version_id: str | None = None,
+) -> tuple[MultipartPart, ObjectInfo, str | None]:
+    """A part copied from (a byte range of) an object the caller may read (its current
+    version or `source_version_id`); the bytes stream from the store back into it.
+    `check_source` may refuse the source (copy conditions). Also the source's info and its
+    version id (None in an unversioned bucket)."""
     check_part_number(address.part_number)
     with db.read() as session:
         target = find_upload(session, ctx, address.bucket, address.key, address.upload_id)
         source = buckets.handle_for(session, ctx, source_bucket, action=READ, key=source_key)
-    info, chunks = buckets.get_object(store, source, source_key, byte_range=byte_range)
+    located = object_copy.locate_source(db, source, source_key, source_version_id)
+    info, chunks = buckets.get_object(store, located.bucket, located.key, byte_range=byte_range)
     try:
         check_source(info)
         size = info.size
@@ -279,12 +357,32 @@ def upload_part_copy(
             size = last - first + 1
         if size > MAX_PART_SIZE:
             raise PartTooLarge()
-        stored = _put_part(store, target, address, chunks, size)
+        summed = _Summed(chunks, target.upload.checksum_algorithm)
+        stored = _put_part(store, target, address, summed, size)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    return _record_part(db, store, target, stored, None), info
+    return _record_part(db, store, target, stored, summed.checksum()), info, located.version_id
+
+
+class _Summed:
+    """A part's bytes, passed through the digest of the upload's checksum algorithm."""
+
+    def __init__(self, body: Iterable[bytes], algorithm: str | None) -> None:
+        self._body = body
+        self._digest = checksum_algorithms.new_digest(algorithm) if algorithm else None
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._body:
+            if self._digest is not None:
+                self._digest.update(piece)
+            yield piece
+
+    def checksum(self) -> str | None:
+        if self._digest is None:
+            return None
+        return base64.b64encode(self._digest.digest()).decode()
 
 
 def _put_part(

@@ -3,27 +3,27 @@
 Completion checks the client's part list against the recorded parts (InvalidPart,
 InvalidPartOrder, PartTooSmall for any part but the last under 5 MiB), computes S3's
 multipart ETag — the md5 of the parts' binary md5s, then `-<number of parts>` — and, when the
-upload was created with a checksum algorithm, the composite checksum the same way; then the
-store joins the parts. Only the state change is transactional: the join may take a while.
+upload was created with a checksum algorithm, the object's checksum from the parts' own
+(COMPOSITE or FULL_OBJECT, `core.checksum_algorithms`); then the store joins the parts. Only
+the state changes are transactional: the join may take a while. The object gets what its
+upload was created with (content type, metadata, content headers, tags, ACL grants), and its
+part sizes are recorded for GET `?partNumber` (`core.object_parts`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-import google_crc32c
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import drivers.objectstore.base as objectstore
-from core import buckets, object_versions
+from core import buckets, checksum_algorithms, object_parts, object_tags, object_versions
+from core.bucket_acl import Grant
 from core.buckets import READ, Bucket, BucketHandle
 from core.context import CallContext
 from core.db import Database, utcnow
@@ -34,11 +34,14 @@ from core.multipart import (
     LIST_UPLOADS,
     MIN_PART_SIZE,
     UPLOADING,
+    ChecksumMismatch,
+    ChecksumTypeMismatch,
     InvalidPart,
     InvalidPartOrder,
     MultipartPart,
     MultipartUpload,
     NoSuchUpload,
+    ObjectDetails,
     PartTooSmall,
     UploadBusy,
     UploadTarget,
@@ -49,14 +52,6 @@ from core.multipart import (
 )
 from core.object_copy import CHECKSUM_PREFIX
 
-# The algorithms whose composite checksum is computed (as S3 does: over the parts' own).
-_HASHES: dict[str, Callable[[bytes], bytes]] = {
-    "CRC32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
-    "CRC32C": lambda data: google_crc32c.value(data).to_bytes(4, "big"),
-    "SHA1": lambda data: hashlib.sha1(data).digest(),
-    "SHA256": lambda data: hashlib.sha256(data).digest(),
-}
-FULL_OBJECT = "FULL_OBJECT"  # a checksum type (the other: COMPOSITE)
 _AFTER_ALL = "\U0010ffff"  # sorts after every key that starts with a given prefix
 _SCAN_BATCH = 500
 
@@ -75,8 +70,10 @@ class CompletedUpload:
     key: str
     etag: str
     checksum_algorithm: str | None
-    checksum: str | None  # composite "<base64>-N"
+    checksum_type: str | None
+    checksum: str | None  # composite "<base64>-N", or the whole object's (FULL_OBJECT)
     version_id: str | None  # in a versioned bucket
+    grants: Sequence[Grant] | None  # of the object's ACL (None: private)
 
 
 def complete_upload(
@@ -87,20 +84,31 @@ def complete_upload(
     key: str,
     upload_id: str,
     requested: Sequence[RequestedPart],
+    *,
+    client_checksums: Mapping[str, str] | None = None,
+    client_checksum_type: str | None = None,
 ) -> CompletedUpload:
     """Join the listed parts into the object (a new version in a versioned bucket); the
-    same answer again when retried."""
+    same answer again when retried. `client_checksums`: the object's checksums as the
+    client computed them, by algorithm (ChecksumMismatch if the upload's differs);
+    `client_checksum_type`: the type the client says the upload has (ChecksumTypeMismatch
+    if it has another)."""
     listed = json.dumps([[part.part_number, part.etag] for part in requested])
     with db.write() as session:
         target = _completable(session, ctx, bucket_name, key, upload_id)
         upload = target.upload
+        if client_checksum_type is not None and client_checksum_type != _checksum_type(upload):
+            raise ChecksumTypeMismatch(_checksum_type(upload))
         if upload.state == COMPLETED:
             if upload.completed_parts != listed:
                 raise NoSuchUpload(upload_id)
             return _result(upload)
         parts = _checked_parts(session, upload, requested)
         upload.etag = _multipart_etag(parts)
-        upload.checksum = _composite_checksum(upload, parts)
+        upload.checksum = _object_checksum(upload, parts)
+        expected = (client_checksums or {}).get(upload.checksum_algorithm or "")
+        if expected is not None and expected.strip() != upload.checksum:
+            raise ChecksumMismatch(upload.checksum_algorithm or "")
         upload.state, upload.completed_at = COMPLETING, utcnow()
     try:
         version_id = _join(db, store, target, parts)
@@ -129,6 +137,7 @@ def _join(
 ) -> str | None:
     """The store joins the parts where the bucket's versioning says the object goes."""
     upload, bucket = target.upload, target.bucket
+    details = ObjectDetails.of(upload)
     destination = object_versions.prepare_write(db, store, bucket, upload.key)
     with buckets.driver_errors(bucket.name, upload.key):
         info = store.complete_upload(
@@ -140,10 +149,24 @@ def _join(
             content_type=upload.content_type,
             metadata=metadata_of(upload),
             etag=upload.etag or "",
-            system_metadata=_checksum_metadata(upload.checksum_algorithm, upload.checksum),
+            system_metadata={
+                **details.system_metadata,
+                **_checksum_metadata(upload.checksum_algorithm, upload.checksum),
+            },
             parts_container=bucket.name,
         )
-    return object_versions.record_write(db, store, destination, info)
+
+    def describe(session: Session, version_id: str) -> None:
+        """The version's tags, part sizes and COMPOSITE part checksums, in the transaction
+        that records it."""
+        key, bucket_id = destination.object_key, destination.bucket_id
+        object_tags.replace_tags(session, bucket_id, key, version_id, info.etag, details.tags)
+        sizes = [part.size for part in parts]
+        object_parts.record(
+            session, bucket_id, key, version_id, info.etag, sizes, _part_checksums(upload, parts)
+        )
+
+    return object_versions.record_write(db, store, destination, info, after=describe)
 
 
 def _completable(
@@ -185,24 +208,33 @@ def _checked_parts(
     return parts
 
 
+def _part_checksums(upload: MultipartUpload, parts: Sequence[MultipartPart]) -> list[str] | None:
+    """The parts' own checksums, kept for a COMPOSITE object (its checksum is made of them)."""
+    if _checksum_type(upload) != checksum_algorithms.COMPOSITE or upload.checksum is None:
+        return None
+    return [part.checksum or "" for part in parts]
+
+
+def _checksum_type(upload: MultipartUpload) -> str | None:
+    """The upload's checksum type (COMPOSITE for an algorithm recorded without one)."""
+    if upload.checksum_algorithm is None:
+        return None
+    return upload.checksum_type or checksum_algorithms.COMPOSITE
+
+
 def _multipart_etag(parts: Sequence[MultipartPart]) -> str:
     digests = b"".join(bytes.fromhex(part.etag) for part in parts)
     return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
 
 
-def _composite_checksum(upload: MultipartUpload, parts: Sequence[MultipartPart]) -> str | None:
-    """base64(hash(the parts' binary checksums))-N, when every part has one (a whole-object
-    checksum, FULL_OBJECT, is not computed)."""
-    hash_of = _HASHES.get(upload.checksum_algorithm or "")
-    if upload.checksum_type == FULL_OBJECT:
+def _object_checksum(upload: MultipartUpload, parts: Sequence[MultipartPart]) -> str | None:
+    """The object's checksum in the upload's algorithm and type, from every part's own
+    (parts uploaded before the upload had an algorithm — none — leave it without one)."""
+    algorithm, kind = upload.checksum_algorithm, upload.checksum_type
+    if algorithm is None or kind is None or any(part.checksum is None for part in parts):
         return None
-    if hash_of is None or any(part.checksum is None for part in parts):
-        return None
-    try:
-        joined = b"".join(base64.b64decode(part.checksum or "", validate=True) for part in parts)
-    except (binascii.Error, ValueError):
-        return None
-    return f"{base64.b64encode(hash_of(joined)).decode()}-{len(parts)}"
+    summed = [(part.checksum or "", part.size) for part in parts]
+    return checksum_algorithms.multipart_checksum(algorithm, kind, summed)
 
 
 def _checksum_metadata(algorithm: str | None, checksum: str | None) -> dict[str, str]:
@@ -217,8 +249,10 @@ def _result(upload: MultipartUpload) -> CompletedUpload:
         key=upload.key,
         etag=upload.etag or "",
         checksum_algorithm=upload.checksum_algorithm,
+        checksum_type=upload.checksum_type,
         checksum=upload.checksum,
         version_id=upload.version_id,
+        grants=ObjectDetails.of(upload).grants,
     )
 
 

@@ -9,45 +9,16 @@ by GetObjectAttributes and in PutObject/CopyObject results.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import zlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
 
-import google_crc32c
-
+from core import checksum_algorithms
+from core.checksum_algorithms import Digest
 from core.object_copy import CHECKSUM_PREFIX
 
 HEADER_PREFIX = "x-amz-checksum-"
-
-
-class Digest(Protocol):
-    def update(self, data: bytes, /) -> Any: ...
-
-    def digest(self) -> bytes: ...
-
-
-class _Crc32:
-    """zlib.crc32 behind hashlib's update/digest interface."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
-
-
 # Algorithm (lower case, as in header names) → digest factory and digest size in bytes.
 ALGORITHMS: dict[str, tuple[Callable[[], Digest], int]] = {
-    "crc32": (_Crc32, 4),
-    "crc32c": (google_crc32c.Checksum, 4),
-    "sha1": (hashlib.sha1, 20),
-    "sha256": (hashlib.sha256, 32),
+    name.lower(): entry for name, entry in checksum_algorithms.ALGORITHMS.items()
 }
 # Header name → digest factory, for the request-body checks.
 CHECKSUMS: dict[str, Callable[[], Digest]] = {
@@ -57,11 +28,8 @@ CHECKSUMS: dict[str, Callable[[], Digest]] = {
 
 def well_formed(header: str, value: str) -> bool:
     """Whether `value` is base64 of a digest of the right size for checksum `header`."""
-    size = ALGORITHMS[header.removeprefix(HEADER_PREFIX)][1]
-    try:
-        return len(base64.b64decode(value.strip(), validate=True)) == size
-    except (binascii.Error, ValueError):
-        return False
+    algorithm = header.removeprefix(HEADER_PREFIX).upper()
+    return checksum_algorithms.decode(algorithm, value) is not None
 
 
 def field_name(algorithm: str) -> str:

@@ -332,6 +332,7 @@ _INVALID_BY_PARAMETER: dict[str, type[S3Error]] = {
     INVALID_REQUEST: InvalidRequest,
     INVALID_TAG: InvalidTag,
     POLICY: MalformedPolicy,
+    multipart.CHECKSUM: BadDigest,
 }
 
 

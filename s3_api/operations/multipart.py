@@ -18,10 +18,10 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
-from core import multipart
+from core import checksum_algorithms, multipart
 from core import multipart_complete as completion
 from core.multipart import MultipartPart, MultipartUpload, UploadTarget
-from s3_api import checksums
+from s3_api import checksums, content_headers
 from s3_api.call import S3Call
 from s3_api.errors import (
     EntityTooLarge,
@@ -30,30 +30,36 @@ from s3_api.errors import (
     MalformedXML,
 )
 from s3_api.operation import Level, Operation
-from s3_api.operations.acl import record_object_acl
+from s3_api.operations.acl import planned_object_acl, record_object_acl
 from s3_api.operations.buckets import _encoder
-from s3_api.operations.copy import _check_version, parse_copy_source
+from s3_api.operations.copy import parse_copy_source
+from s3_api.operations.object_tagging import header_tags
 from s3_api.operations.objects import META_PREFIX, _content_length, conditions_from
 from s3_api.payload import DecodedBody
 from s3_api.wire import parse_payload, render
 
 MAX_LISTED = 1000
 MAX_COMPLETE_BODY = 8 * 1024 * 1024  # 10,000 parts with checksums are about 2 MB of XML
-CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
-CHECKSUM_TYPES = ("COMPOSITE", "FULL_OBJECT")
+CHECKSUM_ALGORITHMS = tuple(checksum_algorithms.ALGORITHMS)
+CHECKSUM_TYPES = (checksum_algorithms.COMPOSITE, checksum_algorithms.FULL_OBJECT)
 _COPY_RANGE = re.compile(r"bytes=(\d+)-(\d+)")
 
 
 def create_multipart_upload(call: S3Call) -> Response:
-    """CreateMultipartUpload: the object's content type, metadata and checksum algorithm
-    are given now, and kept for the completed object."""
-    algorithm = _choice(call, "x-amz-checksum-algorithm", CHECKSUM_ALGORITHMS)
-    checksum_type = _choice(call, "x-amz-checksum-type", CHECKSUM_TYPES)
+    """CreateMultipartUpload: the object's content type, metadata, content headers, ACL,
+    tags and checksum algorithm are given now (and checked now), and kept for the
+    completed object."""
+    algorithm, checksum_type = _checksum_choice(call)
     metadata = {
         name[len(META_PREFIX) :]: value
         for name, value in call.headers.items()
         if name.startswith(META_PREFIX)
     }
+    details = multipart.ObjectDetails(
+        system_metadata=content_headers.stored(dict(call.headers.items())),
+        tags=header_tags(call),
+        grants=planned_object_acl(call, call.key),
+    )
     with call.runtime.db.write() as session:
         target = multipart.create_upload(
             session,
@@ -63,7 +69,8 @@ def create_multipart_upload(call: S3Call) -> Response:
             content_type=call.headers.get("content-type") or None,
             metadata=metadata,
             checksum_algorithm=algorithm,
-            checksum_type=(checksum_type or "COMPOSITE") if algorithm else None,
+            checksum_type=checksum_type,
+            details=details,
         )
     result = {"Bucket": call.bucket, "Key": call.key, "UploadId": target.upload.uuid}
     result.update(_checksum_fields(target.upload))
@@ -71,20 +78,24 @@ def create_multipart_upload(call: S3Call) -> Response:
 
 
 def upload_part(call: S3Call) -> Response:
-    """UploadPart: streamed into the store, then recorded (a part sent again replaces it)."""
+    """UploadPart: streamed into the store, then recorded (a part sent again replaces it).
+    The answer carries the checksums the client sent, and, as S3's does, the part's checksum
+    in the upload's algorithm even when the client sent none."""
     headers = dict(call.headers.items())
     content_length = _content_length(call, headers)
     body = DecodedBody(call.pieces, call.auth, headers)
-    part = multipart.upload_part(
+    uploaded = multipart.upload_part(
         call.runtime.db,
         call.store,
         call.ctx,
         _address(call),
         body,
         content_length=content_length,
-        checksums=lambda: _verified(body.verified),
     )
+    part = uploaded.part
     result = {"ETag": f'"{part.etag}"', **checksums.result_fields(_stored(body.verified))}
+    if uploaded.checksum_algorithm is not None and part.checksum is not None:
+        result[checksums.field_name(uploaded.checksum_algorithm.lower())] = part.checksum
     return render("UploadPart", result, request_id=call.request_id)
 
 
@@ -92,10 +103,9 @@ def upload_part_copy(call: S3Call) -> Response:
     """UploadPartCopy: a part from (a range of) an object the caller may read, copied
     through the store; `x-amz-copy-source-if-*` are checked against the source."""
     source_bucket, source_key, version_id = parse_copy_source(call.headers["x-amz-copy-source"])
-    _check_version(version_id)
     byte_range = _copy_range(call.headers.get("x-amz-copy-source-range"))
     conditions = conditions_from(call.headers, "x-amz-copy-source-")
-    part, _source = multipart.upload_part_copy(
+    part, _source, source_version_id = multipart.upload_part_copy(
         call.runtime.db,
         call.store,
         call.ctx,
@@ -104,9 +114,13 @@ def upload_part_copy(call: S3Call) -> Response:
         source_key=source_key,
         byte_range=byte_range,
         check_source=lambda info: conditions.require(source_key, info.etag, info.last_modified),
+        source_version_id=version_id,
     )
     result = {"ETag": f'"{part.etag}"', "LastModified": part.last_modified}
-    return render("UploadPartCopy", {"CopyPartResult": result}, request_id=call.request_id)
+    fields: dict[str, Any] = {"CopyPartResult": result}
+    if source_version_id is not None:
+        fields["CopySourceVersionId"] = source_version_id
+    return render("UploadPartCopy", fields, request_id=call.request_id)
 
 
 def list_parts(call: S3Call) -> Response:
@@ -138,13 +152,24 @@ def list_parts(call: S3Call) -> Response:
 
 def complete_multipart_upload(call: S3Call) -> Response:
     """CompleteMultipartUpload: the part list in the body (up to 10,000 parts, so the body
-    is read here, verified, rather than as a small body)."""
+    is read here, verified, rather than as a small body). An `x-amz-checksum-type` must be
+    the upload's own (InvalidRequest otherwise, as S3 answers)."""
+    checksum_type = _choice(call, "x-amz-checksum-type", CHECKSUM_TYPES)
     requested = _requested_parts(_read_body(call))
     completed = completion.complete_upload(
-        call.runtime.db, call.store, call.ctx, call.bucket, call.key, _upload_id(call), requested
+        call.runtime.db,
+        call.store,
+        call.ctx,
+        call.bucket,
+        call.key,
+        _upload_id(call),
+        requested,
+        client_checksums=_object_checksums(call),
+        client_checksum_type=checksum_type,
     )
-    # The new object is the completing account's and private (never its predecessor's ACL).
-    record_object_acl(call, call.key, None)
+    # The new object is the completing account's, with the ACL its upload was created with
+    # (never its predecessor's).
+    record_object_acl(call, call.key, completed.grants)
     host = call.headers.get("host", "")
     result: dict[str, Any] = {
         "Location": f"http://{host}/{quote(call.bucket)}/{quote(call.key)}",
@@ -156,7 +181,7 @@ def complete_multipart_upload(call: S3Call) -> Response:
         result["VersionId"] = completed.version_id
     if completed.checksum_algorithm and completed.checksum:
         result[checksums.field_name(completed.checksum_algorithm.lower())] = completed.checksum
-        result["ChecksumType"] = "COMPOSITE"
+        result["ChecksumType"] = completed.checksum_type
     return render("CompleteMultipartUpload", result, request_id=call.request_id)
 
 
@@ -242,6 +267,27 @@ def _number(call: S3Call, name: str, default: int) -> int:
     return int(value)
 
 
+def _checksum_choice(call: S3Call) -> tuple[str | None, str | None]:
+    """The upload's checksum algorithm and type (FULL_OBJECT: CRCs only; COMPOSITE: all but
+    CRC64NVME); without a type, S3's default for the algorithm."""
+    algorithm = _choice(call, "x-amz-checksum-algorithm", CHECKSUM_ALGORITHMS)
+    checksum_type = _choice(call, "x-amz-checksum-type", CHECKSUM_TYPES)
+    if algorithm is None:
+        if checksum_type is not None:
+            raise InvalidRequest(
+                "The x-amz-checksum-type header can only be used with the"
+                " x-amz-checksum-algorithm header."
+            )
+        return None, None
+    checksum_type = checksum_type or checksum_algorithms.default_type(algorithm)
+    if not checksum_algorithms.allows(algorithm, checksum_type):
+        raise InvalidRequest(
+            f"The {checksum_type} checksum type cannot be used with the"
+            f" {algorithm.lower()} checksum algorithm."
+        )
+    return algorithm, checksum_type
+
+
 def _choice(call: S3Call, header: str, allowed: tuple[str, ...]) -> str | None:
     value = call.headers.get(header)
     if value is None:
@@ -267,12 +313,27 @@ def _copy_range(header: str | None) -> tuple[int, int] | None:
 
 
 def _read_body(call: S3Call) -> bytes:
+    # The x-amz-checksum-* headers of a completion are the object's, not the XML body's.
+    headers = {
+        name: value
+        for name, value in call.headers.items()
+        if not name.startswith(checksums.HEADER_PREFIX)
+    }
     body = bytearray()
-    for piece in DecodedBody(call.pieces, call.auth, dict(call.headers.items())):
+    for piece in DecodedBody(call.pieces, call.auth, headers):
         body += piece
         if len(body) > MAX_COMPLETE_BODY:
             raise EntityTooLarge("The CompleteMultipartUpload request body is too large")
     return bytes(body)
+
+
+def _object_checksums(call: S3Call) -> dict[str, str]:
+    """The completed object's checksums as the client computed them (`CRC32` → base64)."""
+    return {
+        name.removeprefix(checksums.HEADER_PREFIX).upper(): value
+        for name, value in call.headers.items()
+        if name.removeprefix(checksums.HEADER_PREFIX) in checksums.ALGORITHMS
+    }
 
 
 def _requested_parts(body: bytes) -> list[completion.RequestedPart]:
@@ -294,14 +355,6 @@ def _requested_parts(body: bytes) -> list[completion.RequestedPart]:
         ]
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedXML() from error
-
-
-def _verified(verified: dict[str, str]) -> dict[str, str]:
-    """Verified checksums by algorithm (`CRC32` → base64 value)."""
-    return {
-        name.removeprefix(checksums.HEADER_PREFIX).upper(): value
-        for name, value in verified.items()
-    }
 
 
 def _stored(verified: dict[str, str]) -> dict[str, str]:

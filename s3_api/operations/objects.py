@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -25,8 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from core import buckets as core_buckets
+from core import object_parts
 from core.buckets import READ, WRITE, BucketHandle, ByteRange, ObjectInfo
 from core.object_copy import Conditions
+from core.object_versions import Located
 from s3_api import checksums, content_headers
 from s3_api.call import S3Call
 from s3_api.errors import (
@@ -36,14 +39,16 @@ from s3_api.errors import (
     InvalidRequest,
     MissingContentLength,
     NotImplementedFeature,
+    ServiceUnavailable,
 )
 from s3_api.operation import Level, Operation
 from s3_api.operations import lifecycle, versioning
-from s3_api.operations.acl import forget_object_acl, planned_object_acl, record_object_acl
+from s3_api.operations.acl import DELETE_OBJECT, planned_object_acl, record_object_acl
 from s3_api.payload import DecodedBody
 from s3_api.wire import render, render_parts
 
 META_PREFIX = "x-amz-meta-"
+_PART_READ_ATTEMPTS = 3
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 # GetObject's `response-*` query parameters override these response headers (presigned
 # download links use them to name the file).
@@ -120,15 +125,13 @@ def get_object(call: S3Call) -> Response:
         raise InvalidRequest("Cannot specify both Range header and partNumber query parameter")
     bucket = _bucket(call, READ)
     located = versioning.read_target(call, bucket)
-    info, chunks = core_buckets.get_object(
-        call.store, located.bucket, located.key, byte_range=byte_range
-    )
+    info, chunks, selected = _read(call, located, byte_range, part)
     try:
-        _check_part(part, info)
         not_modified = not conditions_from(call.headers).modified(
             call.key, info.etag, info.last_modified
         )
-        result = _info_fields(call, info, whole=byte_range is None)
+        whole = byte_range is None and (selected is None or selected.count is None)
+        result = _info_fields(call, info, whole=whole)
         result.update(versioning.read_fields(call, located, info))
         for parameter, field in RESPONSE_OVERRIDES.items():
             if (value := call.param(parameter)) is not None:
@@ -138,6 +141,10 @@ def get_object(call: S3Call) -> Response:
             first, last = core_buckets.selected_bytes(byte_range, info.size)
             result["ContentLength"] = last - first + 1
             result["ContentRange"] = f"bytes {first}-{last}/{info.size}"
+            status = 206
+        if selected is not None:
+            result.update(selected.fields(info.size))
+            result.update(_part_checksum_fields(call, located, info, part, selected))
             status = 206
     except BaseException:
         _close(chunks)
@@ -155,15 +162,19 @@ def head_object(call: S3Call) -> Response:
     bucket = _bucket(call, READ)
     located = versioning.read_target(call, bucket)
     info = core_buckets.head_object(call.store, located.bucket, located.key)
-    _check_part(part, info)
+    selected = _selected_part(call, located, info, part) if part is not None else None
     conditions = conditions_from(call.headers)
     not_modified = not conditions.modified(call.key, info.etag, info.last_modified)
-    result = _info_fields(call, info, whole=True)
+    result = _info_fields(call, info, whole=selected is None or selected.count is None)
     result.update(versioning.read_fields(call, located, info))
-    if part is not None:
+    status = 200
+    if selected is not None:
         result.pop("AcceptRanges", None)
+        result.update(selected.fields(info.size))
+        result.update(_part_checksum_fields(call, located, info, part, selected))
+        status = 206
     headers = render_parts("HeadObject", result, request_id=call.request_id)["headers"]
-    return _not_modified(headers) if not_modified else Response(headers=headers)
+    return _not_modified(headers) if not_modified else Response(status_code=status, headers=headers)
 
 
 def _part_number(call: S3Call) -> int | None:
@@ -180,24 +191,96 @@ def _part_number(call: S3Call) -> int | None:
     return int(value)
 
 
-def _check_part(part: int | None, info: ObjectInfo) -> None:
-    """An object uploaded in one piece has only part 1, the whole object; the parts of a
-    multipart object (ETag `…-N`) are not addressable yet."""
-    if part is None:
-        return
-    _, dash, count = info.etag.rpartition("-")
-    if dash and count.isdigit():
-        raise NotImplementedFeature("partNumber of a multipart object is not implemented")
-    if part != 1:
+@dataclass(frozen=True, slots=True)
+class _SelectedPart:
+    """The bytes `?partNumber=N` selects: a part of a multipart object (`count` parts), or
+    the whole of an object uploaded in one piece (its only part, `count` None)."""
+
+    first: int
+    last: int
+    count: int | None
+
+    def fields(self, size: int) -> dict[str, Any]:
+        fields: dict[str, Any] = {"ContentLength": self.last - self.first + 1}
+        if size:  # an empty object has no byte to name
+            fields["ContentRange"] = f"bytes {self.first}-{self.last}/{size}"
+        if self.count is not None:
+            fields["PartsCount"] = self.count
+        return fields
+
+
+def _selected_part(call: S3Call, located: Located, info: ObjectInfo, part: int) -> _SelectedPart:
+    """Where part `part` of the object lies (InvalidPartNumber past its last part). A
+    multipart object completed before part sizes were recorded is answered as one part."""
+    sizes = object_parts.part_sizes(call.runtime.db, located, info.etag)
+    if sizes is None:
+        if part != 1:
+            raise InvalidPartNumber()
+        return _SelectedPart(0, info.size - 1, None)
+    span = object_parts.span(sizes, part)
+    if span is None:
         raise InvalidPartNumber()
+    return _SelectedPart(span.first, span.last, span.count)
+
+
+def _part_checksum_fields(
+    call: S3Call, located: Located, info: ObjectInfo, part: int | None, selected: _SelectedPart
+) -> dict[str, Any]:
+    """With checksum mode, part `part`'s own checksum if the object is a COMPOSITE multipart
+    one (its `<base64>-N` checksum describes no single part); nothing for a FULL_OBJECT one,
+    as S3 answers. An object in one piece got its checksum with the whole object's fields."""
+    if part is None or selected.count is None or not _checksum_mode(call):
+        return {}
+    composite = [
+        name
+        for name, value in checksums.result_fields(info.system_metadata).items()
+        if "-" in value
+    ]
+    if not composite:
+        return {}
+    checksum = object_parts.part_checksum(call.runtime.db, located, info.etag, part)
+    if checksum is None:
+        return {}
+    return {composite[0]: checksum, "ChecksumType": "COMPOSITE"}
+
+
+def _checksum_mode(call: S3Call) -> bool:
+    return (call.headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED"
+
+
+def _read(
+    call: S3Call, located: Located, byte_range: ByteRange | None, part: int | None
+) -> tuple[ObjectInfo, Iterator[bytes], _SelectedPart | None]:
+    """The object's info and bytes (`byte_range` of them, or its part `part`). A part's
+    offsets are known from the object's ETag, so the object is read where they say and
+    read again if it was replaced in between (its ETag differs)."""
+    if part is None:
+        info, chunks = core_buckets.get_object(
+            call.store, located.bucket, located.key, byte_range=byte_range
+        )
+        return info, chunks, None
+    for _attempt in range(_PART_READ_ATTEMPTS):
+        info = core_buckets.head_object(call.store, located.bucket, located.key)
+        selected = _selected_part(call, located, info, part)
+        if selected.count is None:  # the whole object: no offsets to get wrong
+            read, chunks = core_buckets.get_object(
+                call.store, located.bucket, located.key, byte_range=None
+            )
+        else:
+            read, chunks = core_buckets.get_object(
+                call.store, located.bucket, located.key, byte_range=(selected.first, selected.last)
+            )
+        if read.etag == info.etag:
+            return read, chunks, selected
+        _close(chunks)
+    raise ServiceUnavailable("The object is being replaced; retry the request")
 
 
 def delete_object(call: S3Call) -> Response:
     """DeleteObject: 204 whether or not the key existed."""
-    bucket = _bucket(call, WRITE, "s3:DeleteObject")
-    response = versioning.delete(call, bucket)  # a delete marker in a versioned bucket
-    forget_object_acl(call, call.key)
-    return response
+    bucket = _bucket(call, WRITE, DELETE_OBJECT)
+    # A delete marker in a versioned bucket; tags and ACL go as DeleteObjects lets them go.
+    return versioning.delete(call, bucket)
 
 
 def _bucket(call: S3Call, action: str, s3_action: str | None = None) -> BucketHandle:
@@ -219,7 +302,7 @@ def _info_fields(call: S3Call, info: ObjectInfo, *, whole: bool) -> dict[str, An
         **content_headers.result_fields(info.system_metadata),
         **lifecycle.expiration_fields(call, info.size, info.last_modified),
     }
-    if whole and (call.headers.get("x-amz-checksum-mode") or "").upper() == "ENABLED":
+    if whole and _checksum_mode(call):
         fields.update(checksums.result_fields(info.system_metadata))
         if (kind := checksums.checksum_type(info.system_metadata)) is not None:
             fields["ChecksumType"] = kind

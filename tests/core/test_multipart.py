@@ -15,14 +15,8 @@ from core import buckets, multipart
 from core import multipart_complete as completion
 from core.context import CallContext
 from core.multipart import COMPLETING, MultipartUpload, NoSuchUpload, UploadBusy
-from drivers.objectstore import load_object_store
 from drivers.objectstore.base import ObjectStore
 from tests.core.conftest import CoreHarness
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return load_object_store("local", root=tmp_path / "objects")
 
 
 @pytest.fixture
@@ -52,7 +46,8 @@ def send(
     """Part `number` of key "k"'s upload."""
     address = multipart.PartAddress("uploads", "k", upload_id, number)
     body = io.BytesIO(data)
-    return multipart.upload_part(core.db, store, ctx, address, body, content_length=len(data))
+    uploaded = multipart.upload_part(core.db, store, ctx, address, body, content_length=len(data))
+    return uploaded.part
 
 
 def listed(core: CoreHarness, ctx: CallContext, **kw: object) -> completion.UploadListing:

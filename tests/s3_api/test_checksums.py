@@ -1,6 +1,8 @@
 """Additional checksums on both backends: verified on upload (header and aws-chunked
 trailer), stored with the object, returned with `x-amz-checksum-mode: ENABLED` and by
-GetObjectAttributes; boto3's default configuration round-trips."""
+GetObjectAttributes; boto3's default configuration round-trips. CRC32C and CRC64NVME are
+computed by botocore with awscrt, a dependency of cloudgate (multipart checksums:
+test_multipart_checksums.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import google_crc32c
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from botocore.httpchecksum import CrtCrc64NvmeChecksum
 
 from tests.s3_api.conftest import S3Server, error_of, signed_request
 from tests.s3_api.test_streaming import force_trailing_checksum
@@ -24,9 +27,17 @@ def b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode()
 
 
+def crc64nvme(data: bytes) -> str:
+    """botocore's CRC64NVME, the reference the server is checked against."""
+    checksum = CrtCrc64NvmeChecksum()
+    checksum.update(data)
+    return checksum.b64digest()
+
+
 EXPECTED = {
     "crc32": b64(zlib.crc32(CONTENT).to_bytes(4, "big")),
     "crc32c": b64(google_crc32c.value(CONTENT).to_bytes(4, "big")),
+    "crc64nvme": crc64nvme(CONTENT),
     "sha1": b64(hashlib.sha1(CONTENT).digest()),
     "sha256": b64(hashlib.sha256(CONTENT).digest()),
 }
@@ -64,14 +75,18 @@ def test_a_trailing_checksum_is_stored(s3: BaseClient, bucket: str) -> None:
     assert s3.get_object(Bucket=bucket, Key="trailer")["Body"].read() == CONTENT
 
 
-@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "crc32"])
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "crc32", "crc32c", "crc64nvme"])
 def test_each_algorithm_is_stored_and_returned(s3: BaseClient, bucket: str, algorithm: str) -> None:
     put = s3.put_object(
         Bucket=bucket, Key=algorithm, Body=CONTENT, ChecksumAlgorithm=algorithm.upper()
     )
     assert put[field(algorithm)] == EXPECTED[algorithm]
+    assert put["ChecksumType"] == "FULL_OBJECT"
     head = s3.head_object(Bucket=bucket, Key=algorithm, ChecksumMode="ENABLED")
     assert head[field(algorithm)] == EXPECTED[algorithm]
+    # boto3 validates the body against the checksum (it would raise on a mismatch).
+    got = s3.get_object(Bucket=bucket, Key=algorithm, ChecksumMode="ENABLED")
+    assert (got[field(algorithm)], got["Body"].read()) == (EXPECTED[algorithm], CONTENT)
     attributes = s3.get_object_attributes(
         Bucket=bucket, Key=algorithm, ObjectAttributes=["Checksum", "ObjectSize", "ETag"]
     )
@@ -80,19 +95,29 @@ def test_each_algorithm_is_stored_and_returned(s3: BaseClient, bucket: str, algo
     assert attributes["ETag"] == hashlib.md5(CONTENT).hexdigest()
 
 
-def test_crc32c_in_a_header(s3_server: S3Server, bucket: str) -> None:
-    """botocore computes CRC32C only with awscrt; the header is sent here by hand."""
-    headers = {"x-amz-checksum-crc32c": EXPECTED["crc32c"]}
+@pytest.mark.parametrize(("algorithm", "other"), [("crc32c", "crc32"), ("crc64nvme", "crc32")])
+def test_crc_in_a_header(s3_server: S3Server, bucket: str, algorithm: str, other: str) -> None:
+    """The header sent by hand: right, of the wrong algorithm's size, and wrong."""
+    header = f"x-amz-checksum-{algorithm}"
+    headers = {header: EXPECTED[algorithm]}
     response = signed_request(s3_server, "PUT", f"/{bucket}/c", headers=headers, body=CONTENT)
     assert response.status_code == 200, response.text
-    assert response.headers["x-amz-checksum-crc32c"] == EXPECTED["crc32c"]
+    assert response.headers[header] == EXPECTED[algorithm]
     head = signed_request(
         s3_server, "HEAD", f"/{bucket}/c", headers={"x-amz-checksum-mode": "ENABLED"}
     )
-    assert head.headers["x-amz-checksum-crc32c"] == EXPECTED["crc32c"]
-    wrong = {"x-amz-checksum-crc32c": EXPECTED["crc32"]}
+    assert head.headers[header] == EXPECTED[algorithm]
+    wrong = {header: EXPECTED[other]}
     response = signed_request(s3_server, "PUT", f"/{bucket}/c2", headers=wrong, body=CONTENT)
     assert response.status_code == 400
+    expected = b"<Code>BadDigest</Code>" if algorithm == "crc32c" else b"<Code>InvalidRequest"
+    assert expected in response.content  # a CRC32 is too short for a CRC64NVME
+    of_other_content = {
+        "crc32c": b64(google_crc32c.value(b"other").to_bytes(4, "big")),
+        "crc64nvme": crc64nvme(b"other"),
+    }
+    wrong = {header: of_other_content[algorithm]}
+    response = signed_request(s3_server, "PUT", f"/{bucket}/c3", headers=wrong, body=CONTENT)
     assert b"<Code>BadDigest</Code>" in response.content
 
 
