@@ -6,8 +6,9 @@ days ahead; the periodic task runs it with the real one. Every server runs the t
 bucket's run is claimed with a conditional UPDATE of its `next_run` (only the server that
 moves it from the value it read runs it), so that two servers never act on one bucket at
 once. Each bucket's run acts as the bucket's owner and goes through the same core paths as
-the API: objects and versions go through `object_versions.delete` (the path of DeleteObject,
-so a versioned bucket gets a delete marker, and tags go with their versions), stale
+the API: objects and versions go through `object_deletes.delete_objects` (DeleteObjects'
+path, which shares DeleteObject's row work: a versioned bucket gets a delete marker, tags go
+with their versions and an expired object's ACL with it), a thousand at a time, and stale
 multipart uploads through the multipart family's abort.
 
 - Unversioned buckets are read from the object store's listing; versioned ones from their
@@ -19,21 +20,23 @@ multipart uploads through the multipart family's abort.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from core import buckets as core_buckets
-from core import multipart, object_tags, object_versions
+from core import multipart, object_deletes, object_tags, object_versions
 from core.bucket_lifecycle import BucketLifecycle, LifecycleRule, days_after, rules_of
 from core.buckets import WRITE, Bucket, BucketHandle
 from core.context import CallContext, Role
 from core.db import utcnow
 from core.errors import CloudgateError
+from core.object_deletes import DeleteRequest
 from core.object_versions import NULL, ObjectVersion
 from core.runtime import Runtime
 from core.scheduler import periodic
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 CHECK_SECONDS = 300
 RUN_INTERVAL = dt.timedelta(hours=1)  # each bucket at most this often
 PAGE = 1000
+BATCH = 1000  # deletes per object_deletes.delete_objects call, as in one DeleteObjects
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -149,11 +154,19 @@ def _expire_objects(
     expiring = [rule for rule in bucket.rules if rule.expiration_days or rule.expiration_date]
     store = runtime.object_store
     for prefix in _covering_prefixes([rule.prefix for rule in expiring]):
-        for item in _listing(store, bucket.handle, prefix):
-            current = _Version(item.key, NULL, False, item.size, item.etag, item.last_modified)
-            if _expires(runtime, bucket, current, expiring, now):
-                _delete(runtime, bucket, item.key, None)
-                run.expired.append((bucket.handle.name, item.key))
+        listed = (
+            _Version(item.key, NULL, False, item.size, item.etag, item.last_modified)
+            for item in _listing(store, bucket.handle, prefix)
+        )
+        expired = (
+            DeleteRequest(current.key)
+            for current in listed
+            if _expires(runtime, bucket, current, expiring, now)
+        )
+        for batch in _batches(expired):
+            for request, done in zip(batch, _delete(runtime, bucket, batch), strict=True):
+                if done:
+                    run.expired.append((bucket.handle.name, request.key))
 
 
 def _expires(
@@ -206,17 +219,28 @@ def _listing(store: Any, handle: BucketHandle, prefix: str) -> Iterator[core_buc
         marker = page.next_marker
 
 
-def _delete(runtime: Runtime, bucket: _Claimed, key: str, version_id: str | None) -> None:
-    """DeleteObject's own path: a delete marker in a versioned bucket, the version itself
-    when one is named, the object otherwise; the version's tags go with it."""
-    object_versions.delete(
-        runtime.db,
-        runtime.object_store,
-        bucket.handle,
-        key,
-        version_id,
-        forget=object_tags.forget,
+def _batches(items: Iterable[_T]) -> Iterator[list[_T]]:
+    batch: list[_T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _delete(runtime: Runtime, bucket: _Claimed, requests: list[DeleteRequest]) -> list[bool]:
+    """Delete as DeleteObjects does: a delete marker in a versioned bucket, the version itself
+    when one is named, the object otherwise; tags and ACL go with what goes. Whether each
+    request was done (a failure is logged; the next run tries again)."""
+    outcomes = object_deletes.delete_objects(
+        runtime.db, runtime.object_store, bucket.handle, requests
     )
+    for request, outcome in zip(requests, outcomes, strict=True):
+        if isinstance(outcome, CloudgateError):
+            log.warning("lifecycle: %s of %s not deleted: %s", request, bucket.handle.name, outcome)
+    return [not isinstance(outcome, CloudgateError) for outcome in outcomes]
 
 
 # --- versions -------------------------------------------------------------------------------
@@ -226,14 +250,35 @@ def _expire_versions(
     runtime: Runtime, bucket: _Claimed, now: dt.datetime, run: LifecycleRun
 ) -> None:
     """A versioned bucket: each key's versions, newest first."""
+    for batch in _batches(_expired_versions(runtime, bucket, now)):
+        requests = [request for request, _ in batch]
+        for (request, why), done in zip(batch, _delete(runtime, bucket, requests), strict=True):
+            if not done:
+                continue
+            if why is _Why.EXPIRED:
+                run.expired.append((bucket.handle.name, request.key))
+            elif why is _Why.NONCURRENT:
+                run.noncurrent_expired += 1
+            else:
+                run.delete_markers_removed += 1
+
+
+class _Why(enum.Enum):
+    EXPIRED = "expired"  # the current version: a delete marker hides it
+    NONCURRENT = "noncurrent"
+    LONE_MARKER = "lone delete marker"
+
+
+def _expired_versions(
+    runtime: Runtime, bucket: _Claimed, now: dt.datetime
+) -> Iterator[tuple[DeleteRequest, _Why]]:
     expiring = [rule for rule in bucket.rules if rule.expiration_days or rule.expiration_date]
     noncurrent = [rule for rule in bucket.rules if rule.noncurrent_days is not None]
     markers = [rule for rule in bucket.rules if rule.expired_object_delete_marker]
     for key, versions in _versions_by_key(runtime, bucket.bucket_id):
         current = versions[0]
         if not current.delete_marker and _expires(runtime, bucket, current, expiring, now):
-            _delete(runtime, bucket, key, None)
-            run.expired.append((bucket.handle.name, key))
+            yield DeleteRequest(key), _Why.EXPIRED
             continue
         for newer, older in itertools.pairwise(versions):
             # A version is noncurrent from the moment a newer one replaced it.
@@ -242,12 +287,10 @@ def _expire_versions(
                 and days_after(newer.last_modified, rule.noncurrent_days or 0) <= now
                 for rule in noncurrent
             ):
-                _delete(runtime, bucket, key, older.version_id)
-                run.noncurrent_expired += 1
+                yield DeleteRequest(key, older.version_id), _Why.NONCURRENT
         lone_marker = len(versions) == 1 and current.delete_marker
         if lone_marker and any(rule.selects(key, 0) for rule in markers):
-            _delete(runtime, bucket, key, current.version_id)
-            run.delete_markers_removed += 1
+            yield DeleteRequest(key, current.version_id), _Why.LONE_MARKER
 
 
 def _versions_by_key(runtime: Runtime, bucket_id: int) -> Iterator[tuple[str, list[_Version]]]:

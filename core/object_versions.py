@@ -11,8 +11,9 @@ is current (the newest row of the key); the store only holds bytes, which never 
   version id (bucket names cannot contain "+", so no bucket can take that name).
 
 Front ends ask `prepare_write` where to stream an upload and `record_write` to make it a
-version, `locate` what a GET or HEAD reads, `delete` for DeleteObject; multipart completion
-and copies use the same pair. The listings live in `core.object_version_listing`.
+version, `locate` what a GET or HEAD reads, `record_delete` for the rows of a delete
+(DeleteObject and DeleteObjects, both in `core.object_deletes`); multipart completion and
+copies use the same pair. The listings live in `core.object_version_listing`.
 
 A write that streams first and records afterwards can leave bytes without a row when the
 database fails in between; they are removed on that path, and otherwise harmless.
@@ -25,7 +26,6 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -38,7 +38,7 @@ from core import buckets as core_buckets
 from core.buckets import OBJECT, WRITE, BucketHandle, KeyTooLong, ObjectInfo, PreconditionNotMet
 from core.context import CallContext
 from core.db import Base, Database
-from core.errors import CloudgateError, InvalidParameter, NotFound, ResourceInUse
+from core.errors import InvalidParameter, NotFound, ResourceInUse
 
 ENABLED = "Enabled"
 SUSPENDED = "Suspended"
@@ -144,6 +144,9 @@ def set_status(
     if status not in (ENABLED, SUSPENDED):
         raise InvalidParameter(f"Unknown versioning status {status!r}", parameter="Status")
     bucket = core_buckets.get_bucket_for(session, ctx, name, action=WRITE)
+    # The lock `locked_status` takes, so that what DeleteObjects decides from it holds.
+    bucket_row = sa.select(core_buckets.Bucket.id).where(core_buckets.Bucket.id == bucket.id)
+    session.execute(bucket_row.with_for_update())
     row = session.get(BucketVersioning, bucket.id, with_for_update=True)
     if row is not None:
         row.status = status
@@ -189,12 +192,23 @@ def bucket_id_of(session: Session, bucket: BucketHandle) -> int:
     return bucket_id
 
 
-def _status(session: Session, bucket: BucketHandle) -> tuple[int, str | None]:
+def locked_status(session: Session, bucket: BucketHandle) -> tuple[int, str | None]:
+    """The bucket's id and versioning status, its bucket (and versioning) row locked for the
+    caller's write transaction: PutBucketVersioning takes the same lock, so the status cannot
+    change before the caller commits what it decided from it."""
+    return _status(session, bucket, lock=True)
+
+
+def _status(
+    session: Session, bucket: BucketHandle, *, lock: bool = False
+) -> tuple[int, str | None]:
     query = (
         sa.select(core_buckets.Bucket.id, BucketVersioning.status)
         .outerjoin(BucketVersioning, BucketVersioning.bucket_id == core_buckets.Bucket.id)
         .where(core_buckets.Bucket.name == bucket.name)
     )
+    if lock:
+        query = query.with_for_update()
     found = session.execute(query).one_or_none()
     if found is None:
         raise NotFound(core_buckets.BUCKET, bucket.name)
@@ -407,86 +421,39 @@ def _located(bucket: BucketHandle, row: ObjectVersion, bucket_id: int) -> Locate
 # --- deletes ------------------------------------------------------------------------------
 
 
-def delete(
-    db: Database,
-    store: objectstore.ObjectStore,
+def record_delete(
+    session: Session,
     bucket: BucketHandle,
+    bucket_id: int,
+    status: str,
     key: str,
     version_id: str | None,
-    *,
     forget: Callable[[Session, int, str, str], None] | None = None,
-) -> Deleted:
-    """DeleteObject. Without a version id a versioned bucket gets a delete marker (a `null`
-    one while suspended, replacing the null version); with one, that version is removed for
-    good and the one before it becomes current. `forget(session, bucket_id, key, version_id)`
-    runs for every version that goes (its tags)."""
-    with db.write() as session:
-        bucket_id, status = _status(session, bucket)
-        if status is None:
-            if version_id not in (None, NULL):
-                raise InvalidParameter("Invalid version id specified", parameter="versionId")
-            if forget is not None:
-                forget(session, bucket_id, key, NULL)
-            core_buckets.delete_object(store, bucket, key)
-            return Deleted(None if version_id is None else NULL, False)
-        _lock(session, bucket_id)
-        if version_id is not None:
-            return _delete_version(session, store, bucket, bucket_id, key, version_id, forget)
-        marker_id = uuid.uuid4().hex if status == ENABLED else NULL
-        if marker_id == NULL:
-            _delete_version(session, store, bucket, bucket_id, key, NULL, forget, missing_ok=True)
-        session.add(
-            ObjectVersion(
-                bucket_id=bucket_id,
-                key=encode_key(key),
-                version_id=marker_id,
-                delete_marker=True,
-                last_modified=dt.datetime.now(dt.UTC).replace(microsecond=0),
-            )
+) -> tuple[Deleted, Located | None]:
+    """The rows of one delete in a versioned bucket whose status the caller read and locked
+    (`locked_status`): a delete marker, or the version removed. Returns where the removed
+    version's bytes are (None: no bytes go), for the caller to delete once it may."""
+    if version_id is not None:
+        return _remove_version(session, bucket, bucket_id, key, version_id, forget)
+    marker_id = uuid.uuid4().hex if status == ENABLED else NULL
+    doomed = None
+    if marker_id == NULL:  # suspended: the null version makes way for a null marker
+        _, doomed = _remove_version(session, bucket, bucket_id, key, NULL, forget, missing_ok=True)
+    session.add(
+        ObjectVersion(
+            bucket_id=bucket_id,
+            key=encode_key(key),
+            version_id=marker_id,
+            delete_marker=True,
+            last_modified=dt.datetime.now(dt.UTC).replace(microsecond=0),
         )
-        session.flush()
-        return Deleted(marker_id, True)
+    )
+    session.flush()
+    return Deleted(marker_id, True), doomed
 
 
-def delete_unversioned(
-    db: Database,
-    store: objectstore.ObjectStore,
-    bucket: BucketHandle,
-    keys: list[str],
-    *,
-    forget: Callable[[Session, int, str, str], None] | None = None,
-    workers: int = 16,
-) -> dict[str, CloudgateError] | None:
-    """DeleteObject of many keys of an unversioned bucket, the store's round trips
-    concurrent and outside any transaction (a write transaction held across them
-    serialises every writer). None when the bucket is versioned: the caller deletes key by
-    key. Else the keys that failed, with why; `forget` runs once the others are gone (an
-    object's tags and ACL only go after its bytes did, so a failure loses nothing)."""
-    with db.read() as session:
-        bucket_id, status = _status(session, bucket)
-    if status is not None:
-        return None
-
-    def one(key: str) -> CloudgateError | None:
-        try:
-            core_buckets.delete_object(store, bucket, key)
-        except CloudgateError as error:
-            return error
-        return None
-
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="object-deletes") as pool:
-        outcomes = dict(zip(keys, pool.map(one, keys), strict=True))
-    failed = {key: error for key, error in outcomes.items() if error is not None}
-    if forget is not None:
-        with db.write() as session:
-            for key in outcomes.keys() - failed.keys():
-                forget(session, bucket_id, key, NULL)
-    return failed
-
-
-def _delete_version(
+def _remove_version(
     session: Session,
-    store: objectstore.ObjectStore,
     bucket: BucketHandle,
     bucket_id: int,
     key: str,
@@ -494,23 +461,19 @@ def _delete_version(
     forget: Callable[[Session, int, str, str], None] | None,
     *,
     missing_ok: bool = False,
-) -> Deleted:
+) -> tuple[Deleted, Located | None]:
     try:
         row = _find(session, bucket_id, key, version_id)
     except NoSuchVersion:
         if missing_ok:
-            return Deleted(version_id, False)
+            return Deleted(version_id, False), None
         raise
     marker = row.delete_marker
     session.delete(row)
     session.flush()
     if forget is not None:
         forget(session, bucket_id, key, version_id)
-    if not marker:
-        # The row goes with the caller's transaction; bytes left by a failure are unreachable.
-        located = _located(bucket, row, bucket_id)
-        core_buckets.delete_object(store, located.bucket, located.key)
-    return Deleted(version_id, marker)
+    return Deleted(version_id, marker), None if marker else _located(bucket, row, bucket_id)
 
 
 def _forget_bytes(store: objectstore.ObjectStore, bucket: BucketHandle, key: str) -> None:

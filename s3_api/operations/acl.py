@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import bucket_acl
+from core import bucket_acl, object_versions
 from core import buckets as core_buckets
 from core.bucket_acl import AclSpec, AclView, Grant
 from core.buckets import READ_ACP, WRITE, WRITE_ACP
@@ -26,6 +26,7 @@ from s3_api.errors import (
     InvalidRequest,
     MalformedACLError,
     MalformedXML,
+    NotImplementedFeature,
     UnresolvableGrantByEmailAddress,
 )
 from s3_api.operation import Level, Operation
@@ -143,6 +144,8 @@ def requested_bucket_acl(call: S3Call, session: Any) -> AclSpec | None:
 
 
 def get_object_acl(call: S3Call) -> Response:
+    """GetObjectAcl: the key's ACL (ACLs are kept per key: `?versionId=` names a version
+    that must exist, and the answer is the key's ACL)."""
     _existing_object(call, READ_ACP)
     with call.runtime.db.read() as session:
         bucket = core_buckets.get_bucket_for(
@@ -153,8 +156,14 @@ def get_object_acl(call: S3Call) -> Response:
 
 
 def put_object_acl(call: S3Call) -> Response:
+    """PutObjectAcl: replaces the key's ACL, so `?versionId=` may only name the current
+    version (an older one has no ACL of its own to replace)."""
     spec = _put_acl(call, "PutObjectAcl")
-    _existing_object(call, WRITE_ACP)
+    located = _existing_object(call, WRITE_ACP)
+    if call.param("versionId") is not None and not _is_current(call, located):
+        raise NotImplementedFeature(
+            "Object ACLs are kept per key: only the current version's ACL can be replaced"
+        )
     with call.runtime.db.write() as session:
         bucket = core_buckets.get_bucket_for(
             session, call.ctx, call.bucket, action=WRITE_ACP, key=call.key
@@ -163,13 +172,27 @@ def put_object_acl(call: S3Call) -> Response:
     return Response()
 
 
-def _existing_object(call: S3Call, action: str) -> None:
-    """NoSuchKey for an absent object (after the access check, as S3 answers)."""
+def _existing_object(call: S3Call, action: str) -> object_versions.Located:
+    """The object (or its version `?versionId=`) as GET would find it: NoSuchKey for an
+    absent key or a delete marker, NoSuchVersion for an unknown version (after the access
+    check, as S3 answers)."""
     with call.runtime.db.read() as session:
         handle = core_buckets.handle_for(
             session, call.ctx, call.bucket, action=action, key=call.key
         )
-    core_buckets.head_object(call.store, handle, call.key)
+    located = object_versions.locate(call.runtime.db, handle, call.key, call.param("versionId"))
+    core_buckets.head_object(call.store, located.bucket, located.key)
+    return located
+
+
+def _is_current(call: S3Call, located: object_versions.Located) -> bool:
+    """Whether `located` is its key's current object (a key without version rows has only
+    the one object, at the plain key)."""
+    if located.version_id is None:
+        return True
+    with call.runtime.db.read() as session:
+        current = object_versions.current_version(session, located.bucket_id, call.key)
+    return current is None or current.version_id == located.version_id
 
 
 def planned_object_acl(call: S3Call, key: str) -> list[Grant] | None:
@@ -198,15 +221,6 @@ def check_object_delete(call: S3Call, key: str) -> None:
         core_buckets.get_bucket_for(
             session, call.ctx, call.bucket, action=WRITE, key=key, s3_action=DELETE_OBJECT
         )
-
-
-def forget_object_acl(call: S3Call, key: str) -> None:
-    """After a delete of `key`: its ACL goes with it."""
-    with call.runtime.db.write() as session:
-        bucket = core_buckets.get_bucket_for(
-            session, call.ctx, call.bucket, action=WRITE, key=key, s3_action=DELETE_OBJECT
-        )
-        bucket_acl.object_deleted(session, bucket, key)
 
 
 # --- rendering ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from core import object_tags, object_versions
+from core import object_deletes, object_tags, object_versions
 from core import object_version_listing as listing
 from core.buckets import READ, BucketHandle, ObjectInfo
 from core.object_versions import Located, WriteTarget
@@ -169,13 +169,8 @@ def read_fields(call: S3Call, located: Located, info: ObjectInfo) -> dict[str, A
 
 def delete(call: S3Call, bucket: BucketHandle) -> Response:
     """DeleteObject: a delete marker, a version removed for good, or the plain delete."""
-    deleted = object_versions.delete(
-        call.runtime.db,
-        call.store,
-        bucket,
-        call.key,
-        call.param("versionId"),
-        forget=object_tags.forget,
+    deleted = object_deletes.delete_object(
+        call.runtime.db, call.store, bucket, call.key, call.param("versionId")
     )
     result: dict[str, Any] = {}
     if deleted.version_id is not None:

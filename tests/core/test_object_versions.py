@@ -4,31 +4,19 @@ object store: byte-ordered listings of the version rows, the null version, casca
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from core import buckets, object_tags, object_versions
+from core import buckets, object_deletes, object_tags, object_versions
 from core import object_version_listing as listing
 from core.buckets import READ, WRITE, BucketHandle
 from core.context import CallContext
 from core.errors import InvalidParameter, ResourceInUse
 from core.object_tags import ObjectTagging
 from core.object_versions import NULL, DeleteMarkerFound, NoSuchVersion, ObjectVersion
-from drivers.objectstore import load_object_store
 from drivers.objectstore.base import ObjectStore
 from tests.core.conftest import CoreHarness
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return load_object_store("local", root=tmp_path / "objects")
-
-
-@pytest.fixture
-def alice(core: CoreHarness) -> CallContext:
-    return core.new_tenant("alice")
 
 
 def make_bucket(core: CoreHarness, ctx: CallContext, store: ObjectStore, status: str | None):
@@ -66,7 +54,7 @@ def test_current_listing_orders_keys_by_utf8_bytes(core, alice, store) -> None:
     keys = ["z", "é", "a/b", "a/c", "\U0001f600", "ÿ", "Z"]
     for key in keys:
         put(core, store, bucket, key, key.encode())
-    object_versions.delete(core.db, store, bucket, "z", None)
+    object_deletes.delete_object(core.db, store, bucket, "z", None)
     page = listing.list_current(
         core.db, store, bucket, prefix="", delimiter="/", marker=None, limit=1000
     )
@@ -110,15 +98,15 @@ def test_delete_markers_and_the_end_of_a_bucket(core, alice, store) -> None:
     assert version is not None
     with core.db.write() as session:
         object_tags.replace_tags(session, _bucket_id(core), "k", version, "x", [("a", "b")])
-    marker = object_versions.delete(core.db, store, bucket, "k", None)
+    marker = object_deletes.delete_object(core.db, store, bucket, "k", None)
     assert marker.delete_marker
     with pytest.raises(DeleteMarkerFound) as found:
         object_versions.locate(core.db, bucket, "k", None)
     assert found.value.version_id == marker.version_id and not found.value.by_version_id
     with core.db.write() as session, pytest.raises(ResourceInUse):
         buckets.delete_bucket(session, alice, "versions", store=store)
-    object_versions.delete(core.db, store, bucket, "k", version, forget=object_tags.forget)
-    object_versions.delete(core.db, store, bucket, "k", marker.version_id)
+    object_deletes.delete_object(core.db, store, bucket, "k", version)
+    object_deletes.delete_object(core.db, store, bucket, "k", marker.version_id)
     with core.db.write() as session:
         buckets.delete_bucket(session, alice, "versions", store=store)
     with core.db.read() as session:

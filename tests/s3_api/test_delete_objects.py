@@ -64,6 +64,64 @@ def test_a_thousand_keys_at_most(s3_server: S3Server, s3: BaseClient, bucket: st
     assert error_of(raised) == ("MalformedXML", 400)
 
 
+def test_a_thousand_keys_and_versions_in_a_versioned_bucket(
+    s3_server: S3Server, s3: BaseClient, bucket: str
+) -> None:
+    """The versioned path, timed as the unversioned one above is (printed, not asserted):
+    a thousand delete markers in one call, then a thousand deletes by version id — the
+    markers and real versions whose bytes the store deletes."""
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    stored = [f"k{index}" for index in range(24)]
+    fill(s3, bucket, stored)
+    patient = s3_server.client(read_timeout=300)
+    keys = [{"Key": f"k{index}"} for index in range(1000)]
+    started = time.monotonic()
+    answer = patient.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    print(f"1000 delete markers on {s3_server.backend}: {time.monotonic() - started:.1f} s")
+    assert "Errors" not in answer and len(answer["Deleted"]) == 1000
+    assert all(entry["DeleteMarker"] for entry in answer["Deleted"])
+    assert remaining(s3, bucket) == []
+    listed = s3.list_object_versions(Bucket=bucket)
+    versions = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed["Versions"]]
+    assert sorted(item["Key"] for item in versions) == sorted(stored)
+    markers = [
+        {"Key": entry["Key"], "VersionId": entry["DeleteMarkerVersionId"]}
+        for entry in answer["Deleted"]
+    ]
+    by_version = versions + markers[: 1000 - len(versions)]
+    started = time.monotonic()
+    answer = patient.delete_objects(Bucket=bucket, Delete={"Objects": by_version, "Quiet": True})
+    print(f"1000 deletes by version id on {s3_server.backend}: {time.monotonic() - started:.1f} s")
+    assert "Errors" not in answer
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert "Versions" not in listed
+    assert len(listed["DeleteMarkers"]) == len(versions)
+    with pytest.raises(ClientError) as raised:
+        s3.get_object(Bucket=bucket, Key=stored[0], VersionId=versions[0]["VersionId"])
+    assert error_of(raised) == ("NoSuchVersion", 404)
+
+
+def test_suspended_bucket(s3: BaseClient, bucket: str) -> None:
+    """A suspended bucket: a null delete marker replaces a key's null version, and a version
+    named by id goes for good, in one call."""
+    fill(s3, bucket, ["before"])  # an unversioned object: the null version once configured
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket=bucket, Key="after", Body=b"v")["VersionId"]
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    answer = s3.delete_objects(
+        Bucket=bucket,
+        Delete={"Objects": [{"Key": "before"}, {"Key": "after", "VersionId": version}]},
+    )
+    deleted = {entry["Key"]: entry for entry in answer["Deleted"]}
+    assert (
+        deleted["before"]["DeleteMarker"] and deleted["before"]["DeleteMarkerVersionId"] == "null"
+    )
+    assert deleted["after"] == {"Key": "after", "VersionId": version}
+    listed = s3.list_object_versions(Bucket=bucket)
+    assert "Versions" not in listed
+    assert [(m["Key"], m["VersionId"]) for m in listed["DeleteMarkers"]] == [("before", "null")]
+
+
 def delete_document(*keys: str) -> bytes:
     objects = "".join(f"<Object><Key>{key}</Key></Object>" for key in keys)
     return f"<Delete>{objects}</Delete>".encode()
