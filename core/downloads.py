@@ -325,8 +325,9 @@ def copy_object_in(
 def create_from_volume(runtime: Any, job: AsyncJob) -> dict[str, Any]:
     """Write the image of a VM's ROOT volume (or of a snapshot) to secondary storage.
 
-    The simulator holds no disk bytes, so the image is a small descriptor of the volume;
-    the template's size is the volume's (virtual) size, as CloudStack reports it.
+    A snapshot's image is its backup object, copied. The simulator holds no disk bytes, so
+    a volume's image is a small descriptor of it; the template's size is the volume's
+    (virtual) size, as CloudStack reports it.
     """
     with runtime.db.read() as session:
         template, ref, zone = load_zone_copy(session, job)
@@ -335,6 +336,13 @@ def create_from_volume(runtime: Any, job: AsyncJob) -> dict[str, Any]:
         space = namespace(session)
         volume_size = int(job.arguments.get("volume_size", 0))
         source = f"{job.arguments.get('source_kind', 'volume')} {job.arguments.get('source_uuid')}"
+    if job.arguments.get("snapshot_path"):
+        backup = (space, CONTAINER, job.arguments["snapshot_path"])
+        failure = f"Failed to create {template.kind} from {source}"
+        copy_object_in(
+            runtime, job, template, zone, backup, failure=failure, virtual_size=volume_size
+        )
+        return {}
     store = _store(runtime)
     key = image_key(template, zone)
     body = f"cloudgate image of {source}, {volume_size} bytes\n".encode()

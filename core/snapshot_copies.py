@@ -1,10 +1,10 @@
-"""Copies of backed-up snapshots, within the installation (one region).
+"""Copies of backed-up snapshots, within the installation (one region), into any zone.
 
 A copy is a snapshot of its own: its own row, path, limits and lifetime, so deleting the
-original leaves the copy whole. It records the same volume as its source. The drivers have
-no "copy a backup" operation, so the job restores the source into a scratch volume on the
-source volume's pool, snapshots that and removes the scratch volume — only operations every
-hypervisor driver has, each idempotent, so an interrupted copy is simply run again.
+original leaves the copy whole. It records the same volume as its source and lives in the
+zone asked for (the source's by default): new volumes made from it are created there. The
+job copies the source's backup object to the copy's key inside the object store
+(`core.snapshot_store`); no hypervisor is involved, and running it again copies again.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core import limits
+from core import limits, snapshot_store
 from core.context import CallContext
 from core.errors import InvalidState
 from core.events import record_for_caller
+from core.infra import Zone
 from core.jobs import HANDLERS, AsyncJob, job_handler, submit_job
 from core.runtime import Runtime
 from core.snapshots import (
@@ -27,16 +28,20 @@ from core.snapshots import (
     SnapshotEvent,
     SnapshotState,
 )
-from core.volumes import Volume, hypervisor_of, pool_uuid
-from core.volumes.work import _driver_call
 
 COPY_JOB = "snapshot.copy"
 
 
 def copy_snapshot(
-    session: Session, ctx: CallContext, source: Snapshot, *, name: str | None = None
+    session: Session,
+    ctx: CallContext,
+    source: Snapshot,
+    *,
+    name: str | None = None,
+    zone: Zone | None = None,
 ) -> tuple[Snapshot, AsyncJob]:
-    """A new snapshot of the caller's with the source's content (a job copies the backup)."""
+    """A new snapshot of the caller's with the source's content, in `zone` (else the
+    source's); a job copies the backup object."""
     if source.state != SnapshotState.BACKED_UP:
         raise InvalidState("Snapshot", source.uuid, source.state, "copy")
     limits.reserve(
@@ -48,7 +53,7 @@ def copy_snapshot(
         name=name or f"{source.name}_copy",
         account_id=ctx.account_id,
         domain_id=ctx.domain_id,
-        zone_id=source.zone_id,
+        zone_id=zone.id if zone is not None else source.zone_id,
         volume_id=source.volume_id,
         volume_type=source.volume_type,
         snapshot_type=MANUAL,
@@ -81,21 +86,17 @@ def _run_copy(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.read() as session:
         copy = session.get_one(Snapshot, job.instance_id, populate_existing=True)
         source = session.get_one(Snapshot, job.arguments["source_id"])
-        volume = session.get_one(Volume, copy.volume_id)
-        driver = runtime.hypervisor(hypervisor_of(session, volume))
-        pool = pool_uuid(session, volume.pool_id)
     if copy.state == SnapshotState.CREATING:
-        scratch = f"{copy.path}.scratch"
-        _driver_call(lambda: driver.create_volume(pool, scratch, source.size_bytes))
-        _driver_call(lambda: driver.revert_snapshot(pool, scratch, source.path))
-        physical = _driver_call(lambda: driver.snapshot_volume(pool, scratch, copy.path))
-        _driver_call(lambda: driver.delete_volume(pool, scratch))
+        stored = snapshot_store.copy(
+            runtime, source.path, copy.path, checksum=source.checksum, snapshot_uuid=copy.uuid
+        )
         with runtime.db.write() as session:
             copy = session.get_one(Snapshot, copy.id, populate_existing=True)
             if copy.state == SnapshotState.CREATING:
                 MACHINE.move(session, copy, SnapshotEvent.CREATED_ON_PRIMARY)
                 MACHINE.move(session, copy, SnapshotEvent.BACKUP_STARTED)
-                copy.physical_size_bytes = physical
+                copy.physical_size_bytes = stored.size
+                copy.checksum = stored.checksum
                 MACHINE.move(session, copy, SnapshotEvent.BACKED_UP)
     return {"snapshot_id": copy.id}
 

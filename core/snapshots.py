@@ -1,21 +1,25 @@
 """Volume snapshots: taken on primary storage, backed up to secondary storage.
 
 The account's SNAPSHOT count and SECONDARY_STORAGE (GiB of the volume's size, as CloudStack
-reserves before the backup) move with the request; the driver work runs as a job. For the
-simulator there are no bytes to copy: the physical size the driver reports is recorded.
+reserves before the backup) move with the request; the driver work runs as a job. The
+backup is an object in the object store (`core.snapshot_store`): the job streams the
+driver's snapshot into it, records its size (physicalsize) and checksum, and removes the
+copy on primary storage; reverting and new volumes read the object back, deleting the
+snapshot deletes it, and so does a failed backup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core import limits
+from core import limits, snapshot_store
 from core.context import CallContext
 from core.db import Base, IdMixin, utcnow
 from core.errors import InvalidParameter, InvalidState, NotFound
@@ -41,6 +45,7 @@ from core.volumes import (
     volume_by_id,
 )
 from core.volumes.work import _driver_call
+from drivers.hypervisor.base import HypervisorDriver
 
 if TYPE_CHECKING:
     from core.vms.models import VirtualMachine
@@ -69,6 +74,7 @@ class SnapshotEvent(enum.StrEnum):
     BACKUP_STARTED = "backup started"
     BACKED_UP = "backed up"
     DESTROY_REQUESTED = "destroy requested"
+    DESTROY_FAILED_WITHOUT_BACKUP = "destroy failed without backup"
     OPERATION_SUCCEEDED = "operation succeeded"
     OPERATION_FAILED = "operation failed"
 
@@ -87,6 +93,8 @@ TRANSITIONS: dict[tuple[SnapshotState, SnapshotEvent], SnapshotState] = {
     (_S.ERROR, _E.DESTROY_REQUESTED): _S.DESTROYING,
     (_S.DESTROYING, _E.OPERATION_SUCCEEDED): _S.DESTROYED,
     (_S.DESTROYING, _E.OPERATION_FAILED): _S.BACKED_UP,
+    # An Error snapshot whose delete failed has no backup to be BackedUp with.
+    (_S.DESTROYING, _E.DESTROY_FAILED_WITHOUT_BACKUP): _S.ERROR,
 }
 
 
@@ -114,6 +122,8 @@ class Snapshot(IdMixin, Base):
     physical_size_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     state: Mapped[str] = mapped_column(sa.String(32), default=SnapshotState.ALLOCATED)
     path: Mapped[str] = mapped_column(sa.String(1024), default="")
+    # "{SHA-256}<hex>" of the backup object, checked when the backup is read back.
+    checksum: Mapped[str] = mapped_column(sa.String(80), default="", server_default="")
     removed: Mapped[dt.datetime | None]
 
     @property
@@ -363,18 +373,34 @@ def _give_back(session: Session, snapshot: Snapshot) -> None:
 
 
 def _fail_create(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
+    """Error, the counts given back, and nothing left behind on either storage."""
     with runtime.db.write() as session:
         snapshot = _load(session, job)
-        if snapshot.state in (
+        if snapshot.state not in (
             SnapshotState.CREATING,
             SnapshotState.CREATED_ON_PRIMARY,
             SnapshotState.BACKING_UP,
         ):
-            _transition(session, snapshot, SnapshotEvent.OPERATION_FAILED)
-            _give_back(session, snapshot)
-            text = f"Error while taking snapshot {snapshot.name}"
-            fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": snapshot.uuid}
-            record_for_job(session, job, "SNAPSHOT.CREATE", text, level="ERROR", **fields)
+            return
+        _transition(session, snapshot, SnapshotEvent.OPERATION_FAILED)
+        _give_back(session, snapshot)
+        text = f"Error while taking snapshot {snapshot.name}"
+        fields = {"resource_type": INSTANCE_TYPE, "resource_uuid": snapshot.uuid}
+        record_for_job(session, job, "SNAPSHOT.CREATE", text, level="ERROR", **fields)
+    # After the commit: if this cleanup fails too, deleting the Error snapshot repeats it.
+    _remove_everywhere(runtime, snapshot)
+
+
+def _remove_everywhere(runtime: Runtime, snapshot: Snapshot) -> None:
+    """Delete the backup object and any copy left on the volume's pool (both idempotent)."""
+    snapshot_store.remove(runtime, snapshot.path)
+    with runtime.db.read() as session:
+        volume = session.get(Volume, snapshot.volume_id)
+        if volume is None or volume.pool_id is None:
+            return  # the pool's copy went with the volume
+        driver = runtime.hypervisor(hypervisor_of(session, volume))
+        pool = pool_uuid(session, volume.pool_id)
+    _driver_call(lambda: driver.delete_snapshot(pool, snapshot.path))
 
 
 @job_handler("snapshot.create", fail=_fail_create)
@@ -384,20 +410,54 @@ def run_create(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         volume = volume_by_id(session, snapshot.volume_id)
         driver = runtime.hypervisor(hypervisor_of(session, volume))
         pool = pool_uuid(session, volume.pool_id)
-    if snapshot.state in (SnapshotState.CREATING, SnapshotState.CREATED_ON_PRIMARY):
+    if snapshot.state == SnapshotState.CREATING:
         # A root disk may never have been touched by the driver yet (create is idempotent).
         _driver_call(lambda: driver.create_volume(pool, volume.path, volume.size_bytes))
-        physical = _driver_call(lambda: driver.snapshot_volume(pool, volume.path, snapshot.path))
+        _driver_call(lambda: driver.snapshot_volume(pool, volume.path, snapshot.path))
         with runtime.db.write() as session:
             snapshot = _load(session, job)
             if snapshot.state == SnapshotState.CREATING:
                 _transition(session, snapshot, SnapshotEvent.CREATED_ON_PRIMARY)
-            _transition(session, snapshot, SnapshotEvent.BACKUP_STARTED)
-            snapshot.physical_size_bytes = physical
+                _transition(session, snapshot, SnapshotEvent.BACKUP_STARTED)
+    if snapshot.state != SnapshotState.BACKING_UP:
+        return {"snapshot_id": snapshot.id}
+    stored = _back_up(runtime, driver, pool, snapshot)
+    with runtime.db.write() as session:
+        snapshot = _load(session, job)
+        if snapshot.state == SnapshotState.BACKING_UP:
+            snapshot.physical_size_bytes = stored.size
+            snapshot.checksum = stored.checksum
             _transition(session, snapshot, SnapshotEvent.BACKED_UP)
             if snapshot.policy_id is not None:
                 _trim_policy(session, job_context(session, job), snapshot.policy_id)
     return {"snapshot_id": snapshot.id}
+
+
+def _back_up(
+    runtime: Runtime, driver: HypervisorDriver, pool: str, snapshot: Snapshot
+) -> snapshot_store.StoredBackup:
+    """Stream the pool's snapshot into its object, then drop the pool's copy.
+
+    A job resumed after the pool's copy was dropped finds the object whole (a key holds a
+    whole object or none), so the backup is not taken twice."""
+    stored = snapshot_store.find(runtime, snapshot.path)
+    if stored is None:
+        data = _driver_call(lambda: driver.read_snapshot(pool, snapshot.path))
+        stored = snapshot_store.write(
+            runtime, snapshot.path, _driver_chunks(data), snapshot_uuid=snapshot.uuid
+        )
+    _driver_call(lambda: driver.delete_snapshot(pool, snapshot.path))
+    return stored
+
+
+def _driver_chunks(data: Iterable[bytes]) -> Iterator[bytes]:
+    """The driver's stream, its errors translated like those of any driver call."""
+    iterator = iter(data)
+    while True:
+        chunk = _driver_call(lambda: next(iterator, None))
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _trim_policy(session: Session, ctx: CallContext, policy_id: int) -> None:
@@ -416,17 +476,22 @@ def _fail_delete(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
     with runtime.db.write() as session:
         snapshot = _load(session, job)
         if snapshot.state == SnapshotState.DESTROYING:
-            _transition(session, snapshot, SnapshotEvent.OPERATION_FAILED)
+            backed_up = job.arguments.get("counted", True)  # not counted: it was in Error
+            _transition(
+                session,
+                snapshot,
+                SnapshotEvent.OPERATION_FAILED
+                if backed_up
+                else SnapshotEvent.DESTROY_FAILED_WITHOUT_BACKUP,
+            )
 
 
 @job_handler("snapshot.delete", fail=_fail_delete)
 def run_delete(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
     with runtime.db.read() as session:
         snapshot = _load(session, job)
-        volume = session.get_one(Volume, snapshot.volume_id)
-        driver = runtime.hypervisor(hypervisor_of(session, volume))
     if snapshot.state == SnapshotState.DESTROYING:
-        _driver_call(lambda: driver.delete_snapshot(snapshot.path))
+        _remove_everywhere(runtime, snapshot)
         with runtime.db.write() as session:
             snapshot = _load(session, job)
             if snapshot.state == SnapshotState.DESTROYING:
@@ -436,6 +501,15 @@ def run_delete(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
                 if job.arguments.get("counted", True):
                     _give_back(session, snapshot)
     return {"snapshot_id": snapshot.id}
+
+
+def _restore(
+    runtime: Runtime, driver: HypervisorDriver, pool: str, path: str, snapshot: Snapshot
+) -> None:
+    """Fill the volume at `path` with the snapshot's backup, read back from the object store
+    (checked against its checksum as it is read)."""
+    data = snapshot_store.read(runtime, snapshot.path, snapshot.checksum)
+    _driver_call(lambda: driver.restore_volume(pool, path, data))
 
 
 def _fail_revert(runtime: Runtime, job: AsyncJob, error: Exception) -> None:
@@ -453,7 +527,7 @@ def run_revert(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
         driver = runtime.hypervisor(hypervisor_of(session, volume))
         pool = pool_uuid(session, volume.pool_id)
     if volume.state == VolumeState.REVERTING:
-        _driver_call(lambda: driver.revert_snapshot(pool, volume.path, snapshot.path))
+        _restore(runtime, driver, pool, volume.path, snapshot)
         with runtime.db.write() as session:
             volume = volume_by_id(session, snapshot.volume_id)
             if volume.state == VolumeState.REVERTING:
@@ -498,7 +572,7 @@ def run_from_snapshot(runtime: Runtime, job: AsyncJob) -> dict[str, Any]:
                 host = (HostRef(uuid=row.uuid, name=row.name, url=row.url), vm.instance_name)
     if volume.state == VolumeState.CREATING:
         _driver_call(lambda: driver.create_volume(pool, volume.path, volume.size_bytes))
-        _driver_call(lambda: driver.revert_snapshot(pool, volume.path, snapshot.path))
+        _restore(runtime, driver, pool, volume.path, snapshot)
         if host is not None:
             ref, instance = host
             device = volume.device_id or 0

@@ -47,6 +47,7 @@ def _private_source(
             "volume_size": snapshot.size_bytes,
             "source_uuid": snapshot.uuid,
             "source_kind": "snapshot",
+            "snapshot_path": snapshot.path,  # its backup object becomes the image
         }
         hypervisor = vm.hypervisor if vm is not None else "Simulator"
         return snapshot.zone_id, snapshot.size_bytes, hypervisor, params, snapshot.volume_id

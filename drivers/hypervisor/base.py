@@ -15,6 +15,7 @@ which is what lets the core resume interrupted jobs after a restart.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -135,11 +136,21 @@ class HypervisorDriver(Protocol):
     def detach_volume(self, host: HostRef, instance_name: str, path: str) -> None:
         """Unplug the volume from a running VM; succeed if it is not attached."""
 
-    def snapshot_volume(self, pool: str, path: str, snapshot_path: str) -> int:
-        """Take a snapshot and back it up to secondary storage; the physical size in bytes."""
+    # Volume snapshots: taken on the pool, then backed up by the core, which streams
+    # `read_snapshot` into secondary storage (the object store) and removes the pool's copy;
+    # reverting and new volumes stream the stored object back through `restore_volume`.
 
-    def revert_snapshot(self, pool: str, path: str, snapshot_path: str) -> None:
-        """Put the volume back to the snapshot's content."""
+    def snapshot_volume(self, pool: str, path: str, snapshot_path: str) -> None:
+        """Take a point-in-time snapshot of the volume on its pool; succeed if it exists."""
 
-    def delete_snapshot(self, snapshot_path: str) -> None:
-        """Remove a snapshot from secondary storage; succeed if it is absent."""
+    def read_snapshot(self, pool: str, snapshot_path: str) -> Iterator[bytes]:
+        """The snapshot's data, as chunks, to be backed up to secondary storage."""
+
+    def delete_snapshot(self, pool: str, snapshot_path: str) -> None:
+        """Remove the snapshot from the pool; succeed if it is absent."""
+
+    def restore_volume(self, pool: str, path: str, data: Iterable[bytes]) -> None:
+        """Replace the volume's content with snapshot data read back from secondary storage.
+
+        Reading `data` may raise (the store failed, or the data did not match its recorded
+        checksum); the volume must then be left as it was."""

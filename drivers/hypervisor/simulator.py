@@ -12,9 +12,11 @@ test, or `cloudgate simulator`, can change the behaviour of a running server fro
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from drivers.hypervisor.base import (
@@ -34,8 +36,9 @@ VOLUME_OPERATIONS = (
     "attach_volume",
     "detach_volume",
     "snapshot_volume",
-    "revert_snapshot",
+    "read_snapshot",
     "delete_snapshot",
+    "restore_volume",
 )
 OPERATIONS += VOLUME_OPERATIONS
 OPERATIONS += ("scale", "vmsnapshot", "vmsnapshot.revert", "vmsnapshot.delete")
@@ -64,7 +67,10 @@ CREATE TABLE IF NOT EXISTS sim_behaviour (
     fail_always INTEGER NOT NULL DEFAULT 0
 );
 """
-# Volumes and snapshots: sizes only, there are no bytes to copy.
+# Volumes and snapshots on primary storage: a size and a line of "content" (what a guest
+# wrote), no disk bytes. A snapshot's backup is a small JSON image of those (read_snapshot),
+# which the core keeps in the object store and hands back to restore_volume.
+SNAPSHOT_IMAGE_FORMAT = "cloudgate-simulator-snapshot/1"
 _SCHEMA += """
 CREATE TABLE IF NOT EXISTS sim_volume (
     path TEXT PRIMARY KEY,
@@ -405,7 +411,7 @@ class SimulatorDriver:
             instance_name,
         )
 
-    def snapshot_volume(self, pool: str, path: str, snapshot_path: str) -> int:
+    def snapshot_volume(self, pool: str, path: str, snapshot_path: str) -> None:
         self._apply_behaviour("snapshot_volume", path)
         _, size, content = self._volume_row(path)
         self._execute(
@@ -415,25 +421,49 @@ class SimulatorDriver:
             size,
             content,
         )
-        return int(size)  # type: ignore[call-overload]
 
-    def revert_snapshot(self, pool: str, path: str, snapshot_path: str) -> None:
-        self._apply_behaviour("revert_snapshot", path)
+    def read_snapshot(self, pool: str, snapshot_path: str) -> Iterator[bytes]:
+        """The snapshot as a small JSON image: what the simulated disk holds, and its size."""
+        self._apply_behaviour("read_snapshot", snapshot_path)
         rows = self._execute(
-            "SELECT size_bytes, content FROM sim_snapshot WHERE path = ?", snapshot_path
+            "SELECT volume_path, size_bytes, content FROM sim_snapshot WHERE path = ?",
+            snapshot_path,
         )
         if not rows:
-            raise OperationFailed(f"Snapshot {snapshot_path} does not exist")
-        self._execute(
-            "UPDATE sim_volume SET size_bytes = ?, content = ? WHERE path = ?",
-            rows[0][0],
-            rows[0][1],
-            path,
-        )
+            raise OperationFailed(f"Snapshot {snapshot_path} does not exist on primary storage")
+        volume_path, size, content = rows[0]
+        image = {
+            "format": SNAPSHOT_IMAGE_FORMAT,
+            "snapshot": snapshot_path,
+            "volume": volume_path,
+            "size_bytes": size,
+            "content": content,
+        }
+        return iter([json.dumps(image, sort_keys=True).encode()])
 
-    def delete_snapshot(self, snapshot_path: str) -> None:
+    def delete_snapshot(self, pool: str, snapshot_path: str) -> None:
         self._apply_behaviour("delete_snapshot", snapshot_path)
         self._execute("DELETE FROM sim_snapshot WHERE path = ?", snapshot_path)
+
+    def restore_volume(self, pool: str, path: str, data: Iterable[bytes]) -> None:
+        self._apply_behaviour("restore_volume", path)
+        self._volume_row(path)
+        raw = b"".join(data)  # all of it first: a failed read leaves the volume untouched
+        try:
+            image = json.loads(raw)
+            if image["format"] != SNAPSHOT_IMAGE_FORMAT:
+                raise ValueError(image["format"])
+            size, content = int(image["size_bytes"]), str(image["content"])
+        except (ValueError, KeyError, TypeError):
+            raise OperationFailed(
+                f"The data restored to {path} is not a simulator snapshot"
+            ) from None
+        self._execute(
+            "UPDATE sim_volume SET size_bytes = ?, content = ? WHERE path = ?",
+            size,
+            content,
+            path,
+        )
 
     def volume_info(self, path: str) -> dict[str, object] | None:
         """What the simulated storage holds for a volume (lets tests look behind the core)."""
@@ -458,6 +488,7 @@ class SimulatorDriver:
         self._execute("UPDATE sim_volume SET content = ? WHERE path = ?", content, path)
 
     def snapshot_exists(self, snapshot_path: str) -> bool:
+        """Whether primary storage still holds the snapshot (its backup is the core's)."""
         return bool(self._execute("SELECT 1 FROM sim_snapshot WHERE path = ?", snapshot_path))
 
 

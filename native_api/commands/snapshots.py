@@ -180,8 +180,9 @@ def _tag_map(call: Call) -> dict[str, str]:
     response_fields=SNAPSHOT_FIELDS,
     job_command_class=_USER + "CreateSnapshotCmd",
     differences="quiescevm, asyncbackup and locationtype are accepted and ignored (the backup "
-    "to secondary storage is part of the job); the simulator copies no bytes and records the "
-    "physical size only.",
+    "to secondary storage is part of the job); the backup is an object in secondary storage "
+    "(the object store) and physicalsize is its size (on the simulator, a small image of the "
+    "simulated disk).",
 )
 def create_snapshot(call: Call) -> Reply:
     session = call.session

@@ -681,8 +681,8 @@ def copy_template(call: Call) -> Reply:
     ),
     response_fields=TEMPLATE_FIELDS,
     job_command_class=USER_CMD + "CreateTemplateCmd",
-    differences="The simulator holds no disk bytes: the stored image is a small descriptor "
-    "of the volume or snapshot.",
+    differences="The simulator holds no disk bytes: the stored image of a volume is a small "
+    "descriptor of it; from a snapshot, a copy of the snapshot's backup object.",
 )
 def create_template(call: Call) -> Reply:
     template, job = core_templates.create_private_template(

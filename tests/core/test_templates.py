@@ -93,7 +93,7 @@ def images() -> Iterator[ImageServer]:
 
 @pytest.fixture
 def store(core: CoreHarness, tmp_path) -> LocalObjectStore:
-    """Secondary storage for the harness (its runtime has no object store by default)."""
+    """Secondary storage for the harness (a store of its own, with the OS types seeded)."""
     object_store = LocalObjectStore(tmp_path / "objects")
     core.runtime.object_store = object_store
     with core.db.write() as session:

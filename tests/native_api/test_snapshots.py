@@ -36,7 +36,8 @@ def test_snapshot_lifecycle_with_cs(erin: CloudStack, demo: dict[str, str]) -> N
     snapshot = erin.createSnapshot(volumeid=volume["id"], name="snap-1")["snapshot"]
     assert snapshot["state"] == "BackedUp" and snapshot["name"] == "snap-1"
     assert snapshot["snapshottype"] == "MANUAL" and snapshot["volumeid"] == volume["id"]
-    assert snapshot["virtualsize"] == 5 * GIB and snapshot["physicalsize"] == 5 * GIB
+    # physicalsize: the size of the backup object (tests/native_api/test_snapshot_objects.py)
+    assert snapshot["virtualsize"] == 5 * GIB and 0 < snapshot["physicalsize"] < GIB
     assert snapshot["volumetype"] == "DATADISK" and snapshot["revertable"] is True
 
     listed = erin.listSnapshots(volumeid=volume["id"])
