@@ -7,8 +7,10 @@ operators can carry their knowledge over.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.context import CallContext
@@ -338,8 +340,28 @@ def get_setting(session: Session, name: str) -> str:
     setting = SETTINGS.get(name)
     if setting is None:
         raise InvalidParameter(f"Unknown configuration {name}", parameter="name")
-    stored = session.get(Configuration, name)
-    return stored.value if stored is not None else setting.default
+    return _stored_settings(session).get(name, setting.default)
+
+
+def _stored_settings(session: Session) -> dict[str, str]:
+    """The stored settings, read once per session: a deploy reads a dozen of them (limits,
+    over-provisioning factors, thresholds), most of them unset, and the identity map cannot
+    remember that a row is absent. set_setting keeps it current."""
+    stored: dict[str, str] | None = session.info.get(_SETTINGS_KEY)
+    if stored is None:
+        rows = session.execute(sa.select(Configuration.name, Configuration.value))
+        stored = session.info[_SETTINGS_KEY] = {name: value for name, value in rows}
+    return stored
+
+
+_SETTINGS_KEY = "cloudgate.settings"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_settings(session: Session, _transaction: Any) -> None:
+    """A new transaction reads the settings again (another server may have changed them, and
+    a rolled-back set_setting must not linger)."""
+    session.info.pop(_SETTINGS_KEY, None)
 
 
 def get_float(session: Session, name: str) -> float:
@@ -402,6 +424,7 @@ def set_setting(session: Session, name: str, value: str) -> None:
     else:
         stored.value = value
     session.flush()
+    _stored_settings(session)[name] = value
 
 
 def list_settings(

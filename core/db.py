@@ -9,6 +9,7 @@ and then writes waits for the write lock instead of failing with "database is lo
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from core.errors import NotFound
+
+WRITER_WAIT = 60  # seconds, SQLite's busy timeout too
 
 
 def new_uuid() -> str:
@@ -101,6 +104,7 @@ class Database:
                 isolation_level="READ COMMITTED",
             )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = threading.RLock() if self.is_sqlite else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -110,7 +114,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._sessions() as session:
+        with self._writer_turn(), self._sessions() as session:
             if self.is_sqlite:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             try:
@@ -119,6 +123,23 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """SQLite runs one writer at a time; threads of this process queue on a lock for
+        their turn instead of in SQLite's busy handler, which polls with sleeps of up to
+        100 ms and leaves the database idle between a commit and the next writer's wake-up.
+        After WRITER_WAIT seconds a writer goes on without its turn (as before: SQLite's
+        busy timeout then decides), so a writer that never finishes cannot hang the others."""
+        if self._writer is None:
+            yield
+            return
+        queued = self._writer.acquire(timeout=WRITER_WAIT)
+        try:
+            yield
+        finally:
+            if queued:
+                self._writer.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -46,6 +46,18 @@ def iso_of_vm(session: Session, vm_id: int) -> Template | None:
     return session.get(Template, link.iso_id) if link else None
 
 
+def isos_of_vms(session: Session, vm_ids: list[int]) -> dict[int, Template]:
+    """`iso_of_vm` for many VMs in one query (VMs without an ISO are left out)."""
+    if not vm_ids:
+        return {}
+    rows = session.execute(
+        sa.select(VmIso.vm_id, Template)
+        .join(Template, Template.id == VmIso.iso_id)
+        .where(VmIso.vm_id.in_(vm_ids))
+    )
+    return {vm_id: iso for vm_id, iso in rows}
+
+
 def _check_vm(vm: VirtualMachine, operation: str) -> None:
     if vm.state not in ATTACHABLE_STATES:
         raise InvalidState("virtual machine", vm.uuid, vm.state, operation)

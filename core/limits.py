@@ -124,8 +124,9 @@ def reserve(session: Session, account_id: int, resources: dict[ResourceType, int
         for resource, amount in resources.items():
             _reserve_account(session, account_id, resource, amount)
             done[resource] = amount
-            if amount > 0:
-                _check_domains(session, account_id, resource, amount)
+        growing = {resource: amount for resource, amount in resources.items() if amount > 0}
+        if growing:
+            _check_domains(session, account_id, growing)
     except LimitExceeded:
         release(session, account_id, done)
         raise
@@ -210,7 +211,9 @@ def domain_usage(session: Session, domain_path: str, resource: ResourceType) -> 
     return int(used or 0)
 
 
-def _check_domains(session: Session, account_id: int, resource: ResourceType, amount: int) -> None:
+def _check_domains(session: Session, account_id: int, amounts: dict[ResourceType, int]) -> None:
+    """The account's domain and its ancestors stay within their limits for `amounts` (already
+    counted on the account); one query finds the limits that apply to any of them."""
     from core.identity import Account, Domain
 
     path = session.scalar(
@@ -221,16 +224,19 @@ def _check_domains(session: Session, account_id: int, resource: ResourceType, am
     if path is None:
         return
     limited = session.execute(
-        sa.select(DomainResourceLimit.max, Domain.path)
+        sa.select(DomainResourceLimit.max, Domain.path, DomainResourceLimit.resource_type)
         .join(Domain, Domain.id == DomainResourceLimit.domain_id)
         .where(
             Domain.path.in_(_ancestor_paths(path)),
-            DomainResourceLimit.resource_type == resource.value,
+            DomainResourceLimit.resource_type.in_([resource.value for resource in amounts]),
             DomainResourceLimit.max >= 0,
         )
         .with_for_update(of=DomainResourceLimit)
     ).all()
-    for limit, domain_path in limited:
+    order = [resource.value for resource in amounts]  # the first resource over is reported
+    for limit, domain_path, resource_type in sorted(limited, key=lambda r: order.index(r[2])):
+        resource = ResourceType(resource_type)
+        amount = amounts[resource]
         if domain_usage(session, domain_path, resource) > limit:
             raise LimitExceeded(
                 resource.value,

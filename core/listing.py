@@ -33,11 +33,23 @@ class Page:
             )
 
 
-def paginate(session: Session, query: sa.Select[Any], page: Page) -> tuple[list[Any], int]:
-    """The rows of `page` and the total across all pages."""
+def paginate(
+    session: Session, query: sa.Select[Any], page: Page, *, key: Any = None
+) -> tuple[list[Any], int]:
+    """The rows of `page` and the total across all pages.
+
+    With `key` (the primary key column of the listed model), the page's keys are picked
+    first and only their rows are loaded: a deep page then skips index entries instead of
+    whole rows (page 200 of 100k VMs), when an index covers the filters."""
     total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     if page.size is not None:
-        query = query.limit(page.size).offset((page.number - 1) * page.size)
+        offset = (page.number - 1) * page.size
+        if key is None:
+            query = query.limit(page.size).offset(offset)
+        else:
+            # a derived table: MariaDB refuses LIMIT in an IN subquery itself
+            keys = query.with_only_columns(key).limit(page.size).offset(offset).subquery()
+            query = query.where(key.in_(sa.select(*keys.c)))
     return list(session.scalars(query)), int(total or 0)
 
 

@@ -18,15 +18,22 @@ def cs_date(value: dt.datetime | None) -> str | None:
     """CloudStack's timestamp format: 2026-11-21T07:54:44+0000."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    # isoformat is several times faster than strftime (a page of 500 VMs has 1,000 dates)
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")[:19] + "+0000"
+
+
+_NESTED = (dict, list, dt.datetime)
 
 
 def _clean(value: Any) -> Any:
-    """Drop None fields (CloudStack omits unset fields) and format dates."""
+    """Drop None fields (CloudStack omits unset fields) and format dates. Scalars, most of
+    a response, are passed over without a call each (a page of 500 VMs has ~40,000)."""
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if v is not None}
+        return {
+            k: _clean(v) if isinstance(v, _NESTED) else v for k, v in value.items() if v is not None
+        }
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [_clean(v) if isinstance(v, _NESTED) else v for v in value]
     if isinstance(value, dt.datetime):
         return cs_date(value)
     return value

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -16,14 +18,18 @@ from core.jobs import FAILED, IN_PROGRESS, AsyncJob
 from core.offerings import ServiceOffering
 from core.templates import Template
 from core.vms.models import VirtualMachine
-from core.volumes import volumes_of_vm
+from core.volumes import root_sizes_of
 from native_api.errors import codes_for_kind
 
 GIB = 1024**3
+T = TypeVar("T")
 
-# Resource families add fields to a VM's view (security groups, tags, …) by registering a
-# function here at import, instead of editing vm_view: (session, vm, ctx) → extra fields.
-VM_VIEW_EXTENSIONS: list[Callable[[Session, VirtualMachine, CallContext], dict[str, Any]]] = []
+# Resource families add fields to VM views (security groups, tags, …) by registering a
+# function here at import, instead of editing vm_views: (session, vms, ctx) → {vm id: extra
+# fields}. It gets a whole page of VMs at once so that it can answer with one query, not one
+# per VM (a listVirtualMachines page is 500 VMs).
+VmViewExtension = Callable[[Session, list[VirtualMachine], CallContext], dict[int, dict[str, Any]]]
+VM_VIEW_EXTENSIONS: list[VmViewExtension] = []
 
 
 def owner_fields(session: Session, account_id: int) -> dict[str, Any]:
@@ -67,16 +73,69 @@ def zone_view(zone: Zone, ctx: CallContext) -> dict[str, Any]:
 
 
 def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str, Any]:
-    zone = session.get_one(Zone, vm.zone_id)
-    template = session.get_one(Template, vm.template_id)
-    offering = session.get_one(ServiceOffering, vm.service_offering_id)
-    user = session.get_one(User, vm.user_id)
-    root = next(iter(volumes_of_vm(session, vm.id)), None)
+    return vm_views(session, [vm], ctx)[0]
+
+
+def vm_views(session: Session, vms: list[VirtualMachine], ctx: CallContext) -> list[dict[str, Any]]:
+    """The views of many VMs with a fixed number of queries: what the VMs refer to (zone,
+    template, offering, owner) is loaded once per page, and what each VM has (volumes, NICs,
+    extension fields) is loaded for all of them at once."""
+    ids = [vm.id for vm in vms]
+    root_sizes = root_sizes_of(session, ids)
+    rows = RowsById(session)
+    nics = _nic_views_of(rows, vms)
+    extras = [extend(session, vms, ctx) for extend in VM_VIEW_EXTENSIONS]
+    owners: dict[int, dict[str, Any]] = {}
+    guest_os: dict[str, dict[str, Any]] = {}
+    views = []
+    for vm in vms:
+        template = rows.get(Template, vm.template_id)
+        os_name = vm.guest_os or template.os_type
+        if os_name not in guest_os:
+            guest_os[os_name] = _guest_os(session, os_name)
+        if vm.account_id not in owners:
+            owners[vm.account_id] = _owner(session, vm.account_id)
+        view = _vm_fields(rows, vm, ctx, template, owners[vm.account_id], guest_os[os_name])
+        view["nic"] = nics.get(vm.id) or [_nic_view(vm, rows.get(Zone, vm.zone_id))]
+        view["sizegb"] = root_sizes[vm.id] // GIB if vm.id in root_sizes else None
+        for extra in extras:
+            view.update(extra.get(vm.id, {}))
+        views.append(view)
+    return views
+
+
+class RowsById:
+    """Rows a page of views refers to, each loaded once: the session's identity map holds
+    objects weakly, so a row no view keeps would be loaded again for the next VM."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[tuple[type[Any], int], Any] = {}
+
+    def get(self, model: type[T], row_id: int) -> T:
+        key = (model, row_id)
+        if key not in self._rows:
+            self._rows[key] = self.session.get_one(model, row_id)
+        row: T = self._rows[key]
+        return row
+
+
+def _vm_fields(
+    rows: RowsById,
+    vm: VirtualMachine,
+    ctx: CallContext,
+    template: Template,
+    owner: dict[str, Any],
+    guest_os: dict[str, Any],
+) -> dict[str, Any]:
+    zone = rows.get(Zone, vm.zone_id)
+    offering = rows.get(ServiceOffering, vm.service_offering_id)
+    user = rows.get(User, vm.user_id)
     view: dict[str, Any] = {
         "id": vm.uuid,
         "name": vm.name,
         "displayname": vm.display_name,
-        **_owner(session, vm.account_id),
+        **owner,
         "userid": user.uuid,
         "username": user.username,
         "created": vm.created,
@@ -95,7 +154,7 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
         "cpunumber": vm.cpu_number,
         "cpuspeed": vm.cpu_speed_mhz,
         "memory": vm.memory_mb,
-        **_guest_os(session, vm.guest_os or template.os_type),
+        **guest_os,
         "rootdeviceid": 0,
         "rootdevicetype": "ROOT",
         "hypervisor": vm.hypervisor,
@@ -103,22 +162,19 @@ def vm_view(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str,
         "group": vm.vm_group or None,
         "securitygroup": [],
         "affinitygroup": [],
-        "nic": _nic_views(session, vm, zone),
+        "nic": [],
         "tags": [],
         "details": _vm_details(vm, offering),
         "displayvm": True,
         "isdynamicallyscalable": vm.dynamically_scalable,
         "deleteprotection": vm.disable_api_termination,  # = EC2's disableApiTermination
         "hasannotations": False,
-        "sizegb": root.size_bytes // GIB if root else None,
+        "sizegb": None,
     }
-    for extend in VM_VIEW_EXTENSIONS:
-        view.update(extend(session, vm, ctx))
     if ctx.role is Role.ADMIN:
-        host_id = vm.host_id or vm.last_host_id
-        host = session.get(Host, host_id) if host_id else None
         view["instancename"] = vm.instance_name
-        if vm.host_id and host:
+        if vm.host_id:
+            host = rows.get(Host, vm.host_id)
             view["hostid"] = host.uuid
             view["hostname"] = host.name
     return view
@@ -142,48 +198,44 @@ def _vm_details(vm: VirtualMachine, offering: ServiceOffering) -> dict[str, str]
     return details
 
 
-def _nic_views(session: Session, vm: VirtualMachine, zone: Zone) -> list[dict[str, Any]]:
-    """The VM's NICs in guest networks (with the network), else its NIC in the zone's
-    shared guest network."""
-    from core.networks import Network, nics_of_vm
+def _nic_views_of(rows: RowsById, vms: list[VirtualMachine]) -> dict[int, list[dict[str, Any]]]:
+    """Each VM's NICs in guest networks (with the network); empty for a VM whose only NIC is
+    in the zone's shared guest network (`_nic_view`)."""
+    from core.networks import Network, Vpc, nics_of_vms
 
-    views = []
-    for nic in nics_of_vm(session, vm.id):
-        network = session.get_one(Network, nic.network_id)
-        views.append(
-            {
-                "id": vm.uuid if nic.is_default else f"{vm.uuid}-{nic.id}",
-                "networkid": network.uuid,
-                "networkname": network.name,
-                "netmask": network.netmask,
-                "gateway": network.gateway,
-                "ipaddress": nic.ip_address,
-                "traffictype": network.traffic_type,
-                "type": network.guest_type,
-                "isdefault": nic.is_default,
-                "macaddress": vm.mac_address,
-                "deviceid": str(len(views)),
-                **({"vpcid": _vpc_uuid(session, network.vpc_id)} if network.vpc_id else {}),
-            }
-        )
-    return views or [_nic_view(vm, zone)]
-
-
-def _vpc_uuid(session: Session, vpc_id: int) -> str:
-    from core.networks import Vpc
-
-    return session.get_one(Vpc, vpc_id).uuid
+    views: dict[int, list[dict[str, Any]]] = {}
+    by_id = {vm.id: vm for vm in vms}
+    for vm_id, nics in nics_of_vms(rows.session, list(by_id)).items():
+        vm = by_id[vm_id]
+        views[vm_id] = []
+        for nic in nics:
+            network = rows.get(Network, nic.network_id)
+            views[vm_id].append(
+                {
+                    "id": vm.uuid if nic.is_default else f"{vm.uuid}-{nic.id}",
+                    "networkid": network.uuid,
+                    "networkname": network.name,
+                    "netmask": network.netmask,
+                    "gateway": network.gateway,
+                    "ipaddress": nic.ip_address,
+                    "traffictype": network.traffic_type,
+                    "type": network.guest_type,
+                    "isdefault": nic.is_default,
+                    "macaddress": vm.mac_address,
+                    "deviceid": str(len(views[vm_id])),
+                    **({"vpcid": rows.get(Vpc, network.vpc_id).uuid} if network.vpc_id else {}),
+                }
+            )
+    return views
 
 
 def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:
-    import ipaddress
-
-    network = ipaddress.ip_network(zone.guest_cidr, strict=False)
+    netmask, gateway = _guest_netmask_gateway(zone.guest_cidr)
     return {
         "id": vm.uuid,
         "networkname": f"{zone.name}-guest",
-        "netmask": str(network.netmask),
-        "gateway": str(network.network_address + 1),
+        "netmask": netmask,
+        "gateway": gateway,
         "ipaddress": vm.private_ip,
         "traffictype": "Guest",
         "type": "Isolated",
@@ -191,6 +243,13 @@ def _nic_view(vm: VirtualMachine, zone: Zone) -> dict[str, Any]:
         "macaddress": vm.mac_address,
         "deviceid": "0",
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _guest_netmask_gateway(cidr: str) -> tuple[str, str]:
+    """A zone guest CIDR's netmask and gateway (its first address), parsed once."""
+    network = ipaddress.ip_network(cidr, strict=False)
+    return str(network.netmask), str(network.network_address + 1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -346,6 +346,16 @@ def nics_of_vm(session: Session, vm_id: int) -> list[Nic]:
     return list(session.scalars(sa.select(Nic).where(Nic.vm_id == vm_id).order_by(Nic.id)))
 
 
+def nics_of_vms(session: Session, vm_ids: list[int]) -> dict[int, list[Nic]]:
+    """`nics_of_vm` for many VMs in one query (for rendering lists)."""
+    found: dict[int, list[Nic]] = {vm_id: [] for vm_id in vm_ids}
+    if not vm_ids:
+        return found
+    for nic in session.scalars(sa.select(Nic).where(Nic.vm_id.in_(vm_ids)).order_by(Nic.id)):
+        found[nic.vm_id].append(nic)
+    return found
+
+
 def place_vm(
     session: Session,
     ctx: CallContext,

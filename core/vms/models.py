@@ -17,6 +17,10 @@ class VirtualMachine(IdMixin, Base):
     __table_args__ = (
         sa.Index("ix_vm_instance_account_state", "account_id", "state"),
         sa.Index("ix_vm_instance_launch_token", "account_id", "launch_token"),
+        # Live VMs of an account (every list's scope) and of the cloud (a root admin's
+        # listall), in id order: counted and paged from the index alone.
+        sa.Index("ix_vm_instance_account_removed", "account_id", "removed"),
+        sa.Index("ix_vm_instance_removed", "removed"),
     )
 
     name: Mapped[str] = mapped_column(sa.String(255))

@@ -507,7 +507,7 @@ def list_vms(
         query = query.where(
             sa.or_(names == f.keypair, ("," + names + ",").contains(f",{f.keypair},"))
         )
-    return paginate(session, query.order_by(VirtualMachine.id), page)
+    return paginate(session, query.order_by(VirtualMachine.id), page, key=VirtualMachine.id)
 
 
 def vms_by_launch_token(session: Session, ctx: CallContext, token: str) -> list[VirtualMachine]:

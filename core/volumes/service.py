@@ -125,6 +125,22 @@ def volumes_of_vm(session: Session, vm_id: int) -> list[Volume]:
     )
 
 
+def root_sizes_of(session: Session, vm_ids: list[int]) -> dict[int, int]:
+    """The size in bytes of each VM's first volume (its root disk), in one query of two
+    columns (for rendering lists; VMs without a volume are left out)."""
+    found: dict[int, int] = {}
+    if not vm_ids:
+        return found
+    for vm_id, size_bytes in session.execute(
+        sa.select(Volume.vm_id, Volume.size_bytes)
+        .where(Volume.vm_id.in_(vm_ids), Volume.removed.is_(None))
+        .order_by(Volume.id.desc())
+    ):
+        if vm_id is not None:  # (always, by the IN filter)
+            found[vm_id] = size_bytes  # the lowest id, written last, wins
+    return found
+
+
 def expunge_volumes_of_vm(session: Session, vm_id: int) -> None:
     """Remove a VM's root disk and give its space back; data disks are detached and kept."""
     for volume in volumes_of_vm(session, vm_id):

@@ -40,12 +40,14 @@ from native_api.views import JOB_RESULTS, VM_VIEW_EXTENSIONS, JobResult, vm_view
 ISO_CMD = "org.apache.cloudstack.api.command.user.iso."
 
 
-def vm_iso_fields(session: Session, vm: VirtualMachine, _ctx: CallContext) -> dict[str, Any]:
-    """isoid / isoname / isodisplaytext on a VM that has an ISO attached."""
-    iso = core_isos.iso_of_vm(session, vm.id)
-    if iso is None:
-        return {}
-    return {"isoid": iso.uuid, "isoname": iso.name, "isodisplaytext": iso.display_text}
+def vm_iso_fields(
+    session: Session, vms: list[VirtualMachine], _ctx: CallContext
+) -> dict[int, dict[str, Any]]:
+    """isoid / isoname / isodisplaytext on the VMs that have an ISO attached."""
+    return {
+        vm_id: {"isoid": iso.uuid, "isoname": iso.name, "isodisplaytext": iso.display_text}
+        for vm_id, iso in core_isos.isos_of_vms(session, [vm.id for vm in vms]).items()
+    }
 
 
 VM_VIEW_EXTENSIONS.append(vm_iso_fields)

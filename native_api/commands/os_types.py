@@ -83,17 +83,25 @@ def list_os_categories(call: Call) -> Reply:
     return call.paged(views)
 
 
-def vm_guest_os(session: Session, vm: VirtualMachine, _ctx: CallContext) -> dict[str, Any]:
-    """guestosid / ostypeid / osdisplayname of a VM: its template's OS type."""
-    template = session.get(Template, vm.template_id)
-    os_type = os_type_of(session, template) if template is not None else None
-    if os_type is None:
-        return {}
-    return {
-        "guestosid": os_type.uuid,
-        "ostypeid": os_type.uuid,
-        "osdisplayname": os_type.display_name,
-    }
+def vm_guest_os(
+    session: Session, vms: list[VirtualMachine], _ctx: CallContext
+) -> dict[int, dict[str, Any]]:
+    """guestosid / ostypeid / osdisplayname of VMs: their template's OS type (looked up once
+    per template)."""
+    by_template: dict[int, dict[str, Any]] = {}
+    for template_id in {vm.template_id for vm in vms}:
+        template = session.get(Template, template_id)
+        os_type = os_type_of(session, template) if template is not None else None
+        by_template[template_id] = (
+            {
+                "guestosid": os_type.uuid,
+                "ostypeid": os_type.uuid,
+                "osdisplayname": os_type.display_name,
+            }
+            if os_type is not None
+            else {}
+        )
+    return {vm.id: by_template[vm.template_id] for vm in vms}
 
 
 VM_VIEW_EXTENSIONS.append(vm_guest_os)

@@ -111,8 +111,12 @@ def project_owner_fields(session: Session, owner_account_id: int) -> dict[str, A
     return {"projectid": project.uuid, "project": project.name}
 
 
-def _vm_project(session: Session, vm: Any, ctx: CallContext) -> dict[str, Any]:
-    return project_owner_fields(session, vm.account_id)
+def _vm_project(session: Session, vms: list[Any], ctx: CallContext) -> dict[int, dict[str, Any]]:
+    """projectid/project of the VMs a project owns (one query for the page)."""
+    owners = {vm.account_id for vm in vms}
+    found = session.scalars(sa.select(Project).where(Project.account_id.in_(owners)))
+    by_owner = {p.account_id: {"projectid": p.uuid, "project": p.name} for p in found}
+    return {vm.id: by_owner[vm.account_id] for vm in vms if vm.account_id in by_owner}
 
 
 VM_VIEW_EXTENSIONS.append(_vm_project)

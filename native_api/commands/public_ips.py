@@ -125,11 +125,13 @@ def vlan_view(session: Session, vlan_range: VlanIpRange) -> dict[str, Any]:
     }
 
 
-def _vm_public_ip(session: Session, vm: VirtualMachine, _ctx: CallContext) -> dict[str, Any]:
-    address = ips.static_nat_of_vm(session, vm.id)
-    if address is None:
-        return {}
-    return {"publicip": address.address, "publicipid": address.uuid}
+def _vm_public_ip(
+    session: Session, vms: list[VirtualMachine], _ctx: CallContext
+) -> dict[int, dict[str, Any]]:
+    return {
+        vm_id: {"publicip": address.address, "publicipid": address.uuid}
+        for vm_id, address in ips.static_nats_of_vms(session, [vm.id for vm in vms]).items()
+    }
 
 
 VM_VIEW_EXTENSIONS.append(_vm_public_ip)

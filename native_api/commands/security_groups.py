@@ -94,12 +94,23 @@ def security_group_view(
     }
 
 
-def _vm_security_groups(session: Session, vm: VirtualMachine, ctx: CallContext) -> dict[str, Any]:
+def _vm_security_groups(
+    session: Session, vms: list[VirtualMachine], ctx: CallContext
+) -> dict[int, dict[str, Any]]:
+    """A VM's groups as CloudStack's VM response shows them (UserVmJoinDaoImpl): id, name,
+    description and owner, without the rules and member lists of listSecurityGroups."""
+    found = groups.groups_of_vms(session, [vm.id for vm in vms])
+    views: dict[int, dict[str, Any]] = {}  # by group id: a page's VMs share few groups
+    for group in {group.id: group for vm_groups in found.values() for group in vm_groups}.values():
+        views[group.id] = {
+            "id": group.uuid,
+            "name": group.name,
+            "description": group.description,
+            "account": session.get_one(Account, group.account_id).name,
+        }
     return {
-        "securitygroup": [
-            security_group_view(session, group, ctx)
-            for group in groups.groups_of_vm(session, vm.id)
-        ]
+        vm_id: {"securitygroup": [views[group.id] for group in vm_groups]}
+        for vm_id, vm_groups in found.items()
     }
 
 

@@ -17,7 +17,7 @@ from native_api.call import Call
 from native_api.commands.common import LIST_TAGS, owner_params, started, zone_id_of
 from native_api.errors import PARAM_ERROR, ApiError
 from native_api.registry import OWNER_SCOPE, PAGING, Field, Kind, Param, Reply, command
-from native_api.views import vm_view
+from native_api.views import vm_view, vm_views
 
 VM = "virtualmachine"
 VM_FIELDS = (
@@ -274,7 +274,7 @@ def list_virtual_machines(call: Call) -> Reply:
         exclude_states=_hidden_states(call),
     )
     rows, total = vms.list_vms(session, call.ctx, call.scope(), vm_filter, call.page())
-    return Reply(items=[vm_view(session, vm, call.ctx) for vm in rows], total=total)
+    return Reply(items=vm_views(session, rows, call.ctx), total=total)
 
 
 def _hidden_states(call: Call) -> tuple[str, ...]:
