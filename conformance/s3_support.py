@@ -5,6 +5,11 @@ local store and the Swift all-in-one (`scripts/swift-aio`, skipped with the reas
 absent, except under CI=true) — and over `http`/`https`. Over HTTPS the server has a
 certificate from a throw-away CA (`tests/support/tls.py`) and every client is given that CA
 as its trust bundle: certificate checks stay on.
+
+The servers are shared by the whole session (`EndpointPool`, the `s3_endpoints` fixture of
+conformance/conftest.py): a scenario works in buckets of its own names and asks for its own
+tenants, so it needs no fresh server, and four servers start instead of one per module and
+variant.
 """
 
 from __future__ import annotations
@@ -95,41 +100,58 @@ class Endpoint:
 
 
 def endpoint_fixture(*params: Any) -> Any:
-    """A module's `endpoint` fixture: one server per param, (backend, scheme) pairs such as
-    LOCAL_HTTP, kept for the module. Use: `endpoint = endpoint_fixture(LOCAL_HTTP, …)`."""
+    """A module's `endpoint` fixture over (backend, scheme) pairs such as LOCAL_HTTP, each the
+    session's server (`EndpointPool`). Use: `endpoint = endpoint_fixture(LOCAL_HTTP, …)`."""
 
     @pytest.fixture(scope="module", params=params)
-    def endpoint(
-        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-    ) -> Iterator[Endpoint]:
-        yield from start_endpoint(request, tmp_path_factory)
+    def endpoint(request: pytest.FixtureRequest, s3_endpoints: EndpointPool) -> Iterator[Endpoint]:
+        endpoint = s3_endpoints.get(request.param)
+        logged = len(endpoint.server.process.output)
+        yield endpoint
+        # A server that logged a traceback failed some request badly, even if a test passed;
+        # checked after each module, so that the failure names the module that caused it.
+        output = "".join(endpoint.server.process.output[logged:])
+        assert "Traceback" not in output, output[-5000:]
 
     return endpoint
 
 
-def start_endpoint(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Endpoint]:
-    """A server for `request.param`, (backend, scheme); stopped and checked afterwards."""
-    backend, scheme = request.param
-    swift_env = swift_environment() if backend == "swift" else {}
-    base = tmp_path_factory.mktemp(f"s3-{backend}-{scheme}")
-    tls = make_certificates(base / "tls") if scheme == "https" else None
-    process = ServerProcess(
-        base / "data",
-        object_store=backend,
-        extra_env=swift_env,
-        s3_tls=(tls.certfile, tls.keyfile) if tls else None,
-    )
-    process.start()
-    try:
+class EndpointPool:
+    """One server per (backend, scheme), started when first asked for, stopped by `stop`."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.endpoints: dict[tuple[str, str], Endpoint] = {}
+
+    def get(self, variant: tuple[str, str]) -> Endpoint:
+        if variant not in self.endpoints:
+            self.endpoints[variant] = self._start(*variant)
+        return self.endpoints[variant]
+
+    def _start(self, backend: str, scheme: str) -> Endpoint:
+        swift_env = swift_environment() if backend == "swift" else {}
+        base = self.tmp_path_factory.mktemp(f"s3-{backend}-{scheme}")
+        tls = make_certificates(base / "tls") if scheme == "https" else None
+        process = ServerProcess(
+            base / "data",
+            object_store=backend,
+            extra_env=swift_env,
+            s3_tls=(tls.certfile, tls.keyfile) if tls else None,
+        )
+        process.start()
         server = S3Server(process, backend, Credentials(process.api_key, process.secret_key), {})
-        yield Endpoint(server, tls)
-    finally:
-        process.stop()
-        output = "".join(process.output)
-        # A server that logged a traceback failed some request badly, even if a test passed.
-        assert "Traceback" not in output, output[-5000:]
+        return Endpoint(server, tls)
+
+    def stop(self) -> None:
+        """Stop every server; then, as after each module, no traceback may have been logged
+        (by then also in the shutdown)."""
+        processes = [endpoint.server.process for endpoint in self.endpoints.values()]
+        self.endpoints.clear()
+        for process in processes:
+            process.stop()
+        for process in processes:
+            output = "".join(process.output)
+            assert "Traceback" not in output, output[-5000:]
 
 
 def require_tool(name: str) -> str:

@@ -24,5 +24,5 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.5)
+        time.sleep(0.2)
     raise AssertionError("condition not met in time")

@@ -2,7 +2,7 @@
 
 One tenant's session: enough instances, volumes, snapshots, images and security groups that
 a small PageSize takes several pages, and every EC2 waiter of those families run to success
-(with a 1 s delay: the WaiterConfig a script may pass; the acceptors are botocore's own).
+(with a short delay: the WaiterConfig a script may pass; the acceptors are botocore's own).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from tests.support.native import NativeCaller
 from tests.support.server import ServerProcess
 
 REGION = "cloudgate"
-FAST = {"Delay": 1, "MaxAttempts": 90}
+# Polls every 0.2 s (the simulator is quick; a longer delay only idles), for up to 90 s.
+FAST = {"Delay": 0.2, "MaxAttempts": 450}
 PAGE = {"PageSize": 5}
 
 

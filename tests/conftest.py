@@ -20,21 +20,6 @@ MARIADB_SERVER = os.environ.get("CLOUDGATE_TEST_MARIADB", "mysql+pymysql://root@
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--run-large", action="store_true", help="also run tests marked large (gigabytes)"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-large"):
-        return
-    skip = pytest.mark.skip(reason="moves gigabytes: run with --run-large")
-    for item in items:
-        if "large" in item.keywords:
-            item.add_marker(skip)
-
-
 def require_service(name: str, why: str) -> None:
     """Skip locally, fail in CI: CI must have every real service the suite uses."""
     if IN_CI:

@@ -1,10 +1,12 @@
-"""A bootstrapped core with a running job engine and the simulator, on each database."""
+"""A bootstrapped core with a running job engine, the simulator and a local object store, on
+each database."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,9 @@ from core.identity import context_for, create_account, find_user, root_domain
 from core.jobs import IN_PROGRESS, AsyncJob, JobEngine
 from core.runtime import Runtime
 from drivers.hypervisor.simulator import SimulatorDriver
+from drivers.objectstore import load_object_store
+from drivers.objectstore.base import ObjectStore
+from drivers.objectstore.local import LocalObjectStore
 
 
 @dataclass
@@ -58,10 +63,27 @@ class CoreHarness:
 @pytest.fixture
 def core(database: Database, tmp_path) -> Iterator[CoreHarness]:
     simulator = SimulatorDriver(tmp_path / "simulator.db")
-    runtime = Runtime(db=database, hypervisor=lambda _name: simulator, msid="test-ms")
+    # Secondary storage, as a server always has (snapshot backups are objects in it).
+    runtime = Runtime(
+        db=database,
+        hypervisor=lambda _name: simulator,
+        msid="test-ms",
+        object_store=LocalObjectStore(tmp_path / "secondary-storage"),
+    )
     with database.write() as session:
         admin = bootstrap(session)
     jobs = JobEngine(database, runtime, msid="test-ms", workers=8)
     jobs.start()
     yield CoreHarness(database, runtime, jobs, simulator, admin)
     jobs.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ObjectStore:
+    """A bucket store for the S3 families' core tests (apart from secondary storage)."""
+    return load_object_store("local", root=tmp_path / "objects")
+
+
+@pytest.fixture
+def alice(core: CoreHarness) -> CallContext:
+    return core.new_tenant("alice")

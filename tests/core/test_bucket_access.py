@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +15,10 @@ from core.bucket_acl import AclSpec, Grant, Requester, anonymous_requester
 from core.buckets import READ, WRITE
 from core.context import CallContext
 from core.errors import InvalidParameter, PermissionDenied
-from drivers.objectstore import load_object_store
 from drivers.objectstore.base import ObjectStore
 from tests.core.conftest import CoreHarness
 
 NAME = "access-test"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return load_object_store("local", root=tmp_path / "objects")
 
 
 @pytest.fixture

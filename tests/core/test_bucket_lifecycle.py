@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +18,6 @@ from core.errors import InvalidParameter, NotFound, PermissionDenied
 from core.lifecycle_run import run_lifecycle
 from core.object_versions import NULL
 from core.runtime import Runtime
-from drivers.objectstore import load_object_store
 from drivers.objectstore.base import ObjectStore
 from tests.core.conftest import CoreHarness
 
@@ -27,18 +25,8 @@ NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return load_object_store("local", root=tmp_path / "objects")
-
-
-@pytest.fixture
 def runtime(core: CoreHarness, store: ObjectStore) -> Runtime:
     return Runtime(db=core.db, hypervisor=core.runtime.hypervisor, msid="test", object_store=store)
-
-
-@pytest.fixture
-def alice(core: CoreHarness) -> CallContext:
-    return core.new_tenant("alice")
 
 
 def make_bucket(core: CoreHarness, ctx: CallContext, store: ObjectStore, name: str) -> BucketHandle:

@@ -4,7 +4,6 @@ object store (and the swift adapter aimed at nothing, for a backend that is down
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -31,16 +30,6 @@ from core.errors import (
 from drivers.objectstore import load_object_store
 from drivers.objectstore.base import ObjectStore
 from tests.core.conftest import CoreHarness
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ObjectStore:
-    return load_object_store("local", root=tmp_path / "objects")
-
-
-@pytest.fixture
-def alice(core: CoreHarness) -> CallContext:
-    return core.new_tenant("alice")
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ def aws(server: Any, admin_keys: Any, tmp_path: Path) -> Any:
         "AWS_CONFIG_FILE": str(tmp_path / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
         "AWS_MAX_ATTEMPTS": "1",
+        # boto3 in-process signs with awscrt (a dependency, for CRC64NVME); the CLI uses
+        # botocore's own Python signers, so the suite exercises both.
+        "BOTO_DISABLE_CRT": "true",
     }
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -10,12 +10,18 @@ secret is refused, so a verifier that accepted anything would fail here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import importlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
+from unittest import mock
 from urllib.parse import urlsplit
 
 import boto3
+import botocore.auth
+import botocore.compat
 import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -111,6 +117,26 @@ class FixedPayloadS3Auth(S3SigV4Auth):
 
     def payload(self, request: AWSRequest) -> str:
         return self.token
+
+
+@contextmanager
+def botocore_clock(moment: datetime) -> Iterator[None]:
+    """botocore's SigV4 signers (headers and presigned URLs) sign as if it were `moment`: a
+    client clock that is off, or a presigned URL already expired without sleeping until it is.
+    No option sets their clock; they read it through `get_current_datetime`, imported into
+    botocore.auth and, for the AWS Common Runtime's signers that botocore uses instead when
+    awscrt is installed (it is: see pyproject.toml), into botocore.crt.auth."""
+    utc = moment.astimezone(UTC)
+
+    def clock(remove_tzinfo: bool = True) -> datetime:
+        return utc.replace(tzinfo=None) if remove_tzinfo else utc
+
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(botocore.auth, "get_current_datetime", clock))
+        if botocore.compat.HAS_CRT:
+            crt_auth = importlib.import_module("botocore.crt.auth")
+            patches.enter_context(mock.patch.object(crt_auth, "get_current_datetime", clock))
+        yield
 
 
 def s3_client(**config: object) -> object:
