@@ -5,15 +5,12 @@ received is verified by translators.aws_auth.
 from __future__ import annotations
 
 import io
-import shutil
 import ssl
-import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import boto3
 import pytest
@@ -21,6 +18,7 @@ from botocore.config import Config
 from libcloud.compute.drivers.ec2 import EC2NodeDriver
 
 from tests.support.aws_signing import ACCESS_KEY, REGION, S3_KEYS, SECRET, check, s3_client
+from tests.support.tls import TlsFiles, make_certificates
 from translators.aws_auth import AuthRequest, PayloadMode
 
 
@@ -73,19 +71,8 @@ class CaptureHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate for the HTTPS capture server")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def _serve(context: ssl.SSLContext | None) -> Iterator[ThreadingHTTPServer]:
@@ -107,9 +94,9 @@ def http_server() -> Iterator[ThreadingHTTPServer]:
 
 
 @pytest.fixture
-def https_server(tls_files: tuple[Path, Path]) -> Iterator[ThreadingHTTPServer]:
+def https_server(tls_files: TlsFiles) -> Iterator[ThreadingHTTPServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*tls_files)
+    context.load_cert_chain(tls_files.certfile, tls_files.keyfile)
     yield from _serve(context)
 
 
@@ -164,7 +151,7 @@ def test_boto3_presigned_url_fetched_over_http(http_server: ThreadingHTTPServer)
 
 
 def test_boto3_streaming_trailer_upload_over_https(
-    https_server: ThreadingHTTPServer, tls_files: tuple[Path, Path]
+    https_server: ThreadingHTTPServer, tls_files: TlsFiles
 ) -> None:
     """boto3 ≥ 1.36 over TLS sends a file-like body aws-chunked with an unsigned trailer."""
     client = boto3.client(
@@ -173,7 +160,7 @@ def test_boto3_streaming_trailer_upload_over_https(
         region_name=REGION,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET,
-        verify=str(tls_files[0]),
+        verify=str(tls_files.ca_bundle),
         config=Config(s3={"addressing_style": "path"}),
     )
     client.put_object(Bucket="bkt", Key="stream é", Body=io.BytesIO(b"x" * 5000))
