@@ -249,7 +249,15 @@ def ensure_active(session: Session, user: User) -> None:
 
 def user_by_api_key(session: Session, api_key: str) -> User:
     """The active user owning `api_key`, or AuthenticationFailed."""
-    user = session.scalar(sa.select(User).where(User.api_key == api_key))
+    # The account and domain come in the same query: ensure_active and context_for, which
+    # every signed request calls next, then find them in the session instead of querying.
+    row = session.execute(
+        sa.select(User, Account, Domain)
+        .join(Account, Account.id == User.account_id)
+        .join(Domain, Domain.id == Account.domain_id)
+        .where(User.api_key == api_key)
+    ).first()
+    user = row[0] if row is not None else None
     if user is None:
         raise AuthenticationFailed("Unable to verify user credentials")
     ensure_active(session, user)

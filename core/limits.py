@@ -1,8 +1,12 @@
-"""Per-account resource limits and counts, checked and counted in one statement.
+"""Per-account resource limits and counts: every resource of a request in two statements.
 
-A reservation is a single conditional UPDATE (`used + n <= limit`), so two concurrent deploys
-cannot both squeeze under the same limit, on SQLite or MariaDB alike. A NULL limit means
-"the global default" (CloudStack's max.account.* settings); -1 means unlimited.
+A reservation reads the account's counting rows for all the resources it asks for with one
+locking SELECT, checks them, and counts them with one UPDATE; a release is one UPDATE. The
+rows stay locked from the check to the commit (SQLite: the writers' turn; MariaDB: FOR UPDATE,
+always taken in key order by a single statement, so reservations and releases cannot
+deadlock), so two concurrent deploys cannot both squeeze under the same limit. A deploy used
+to spend five conditional UPDATEs here, one per resource. A NULL limit means "the global
+default" (CloudStack's max.account.* settings); -1 means unlimited.
 
 Domains may carry limits too (`domain_resource_limit`): an account's usage counts towards its
 domain and every ancestor, checked after the account's own reservation while the domain's
@@ -119,58 +123,79 @@ def account_limit(session: Session, account_id: int, resource: ResourceType) -> 
 
 def reserve(session: Session, account_id: int, resources: dict[ResourceType, int]) -> None:
     """Count `resources` against the account, or raise LimitExceeded and count nothing."""
-    done: dict[ResourceType, int] = {}
-    try:
-        for resource, amount in resources.items():
-            _reserve_account(session, account_id, resource, amount)
-            done[resource] = amount
-        growing = {resource: amount for resource, amount in resources.items() if amount > 0}
-        if growing:
+    if not resources:
+        return
+    rows = _locked_rows(session, account_id, resources)
+    for resource, amount in resources.items():  # the first resource over is the one reported
+        row = rows[resource.value]
+        limit = effective_limit(session, row)
+        if amount > 0 and limit >= 0 and row.used + amount > limit:
+            raise LimitExceeded(resource.value, limit, amount)
+    _add_used(session, account_id, resources, ResourceCount.used + _amounts(resources))
+    growing = {resource: amount for resource, amount in resources.items() if amount > 0}
+    if growing:
+        try:
             _check_domains(session, account_id, growing)
-    except LimitExceeded:
-        release(session, account_id, done)
-        raise
+        except LimitExceeded:
+            release(session, account_id, resources)
+            raise
 
 
-def _reserve_account(
-    session: Session, account_id: int, resource: ResourceType, amount: int
+def _locked_rows(
+    session: Session, account_id: int, resources: dict[ResourceType, int]
+) -> dict[str, ResourceCount]:
+    """The account's counting rows for `resources`, locked and fresh; rows for resource types
+    added after the account was created are made here."""
+
+    def load() -> dict[str, ResourceCount]:
+        found = session.scalars(
+            sa.select(ResourceCount)
+            .where(
+                ResourceCount.account_id == account_id,
+                ResourceCount.resource_type.in_([resource.value for resource in resources]),
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        return {row.resource_type: row for row in found}
+
+    rows = load()
+    missing = [resource for resource in resources if resource.value not in rows]
+    for resource in missing:
+        _add_missing_row(session, account_id, resource)
+    return load() if missing else rows
+
+
+def _amounts(resources: dict[ResourceType, int]) -> Any:
+    """`amount` of each resource as one SQL expression over the row's resource_type."""
+    return sa.case(
+        {resource.value: amount for resource, amount in resources.items()},
+        value=ResourceCount.resource_type,
+        else_=0,
+    )
+
+
+def _add_used(
+    session: Session, account_id: int, resources: dict[ResourceType, int], used: Any
 ) -> None:
-    default = get_int(session, resource.default_setting)
-    limit = sa.func.coalesce(ResourceCount.max, default)
-    result = session.execute(
+    session.execute(
         sa.update(ResourceCount)
         .where(
             ResourceCount.account_id == account_id,
-            ResourceCount.resource_type == resource.value,
-            sa.or_(limit < 0, ResourceCount.used + amount <= limit),
+            ResourceCount.resource_type.in_([resource.value for resource in resources]),
         )
-        .values(used=ResourceCount.used + amount)
+        .values(used=used)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        return
-    row = session.get(ResourceCount, (account_id, resource.value))
-    if row is None:  # a resource type added after the account was created
-        _add_missing_row(session, account_id, resource)
-        _reserve_account(session, account_id, resource, amount)
-        return
-    session.refresh(row)
-    raise LimitExceeded(resource.value, effective_limit(session, row), amount)
 
 
 def release(session: Session, account_id: int, resources: dict[ResourceType, int]) -> None:
-    for resource, amount in resources.items():
-        session.execute(
-            sa.update(ResourceCount)
-            .where(
-                ResourceCount.account_id == account_id,
-                ResourceCount.resource_type == resource.value,
-            )
-            .values(
-                used=sa.case((ResourceCount.used >= amount, ResourceCount.used - amount), else_=0)
-            )
-            .execution_options(synchronize_session=False)
-        )
+    """Give `resources` back (a count never goes below zero)."""
+    if not resources:
+        return
+    amounts = _amounts(resources)
+    used = sa.case((ResourceCount.used >= amounts, ResourceCount.used - amounts), else_=0)
+    _add_used(session, account_id, resources, used)
 
 
 def set_limit(session: Session, account_id: int, resource: ResourceType, limit: int | None) -> None:

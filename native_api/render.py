@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
+import orjson
 import xmltodict
 from starlette.responses import Response
 
@@ -55,7 +55,8 @@ def render(response_key: str, body: dict[str, Any], fmt: str, status: int = 200)
     body = _clean(body)
     if fmt == "json":
         return Response(
-            json.dumps({response_key: body}, ensure_ascii=False, separators=(",", ":")),
+            # orjson: encoding a page of 500 VMs took the stdlib encoder ~12% of the request
+            orjson.dumps({response_key: body}, option=orjson.OPT_NON_STR_KEYS),
             status_code=status,
             media_type=JSON_TYPE,
         )
