@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -91,7 +92,22 @@ def machine() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
+        "commit": _commit(),  # the code measured: results outlive the tree they came from
     }
+
+
+def _commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return found.stdout.strip()
 
 
 def percentile(values: list[float], p: float) -> float:
