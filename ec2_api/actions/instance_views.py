@@ -89,6 +89,25 @@ class InstanceRenderer:
     def prepare(self, rows: list[VirtualMachine]) -> InstanceRenderer:
         """Load, a query each, which VMs are being terminated, each reservation's id, and the
         VMs' tags, security groups, disks, NICs and Elastic IPs."""
+        session = self.call.session
+        self.prepare_preview(rows)
+        groups = {vm.launch_group for vm in rows}
+        # The group's first VM, expunged or not, so a reservation id never changes.
+        self._first_of_group = dict(
+            session.execute(
+                sa.select(VirtualMachine.launch_group, sa.func.min(VirtualMachine.id))
+                .where(VirtualMachine.launch_group.in_(groups))
+                .group_by(VirtualMachine.launch_group)
+            ).all()
+        )
+        ids = [vm.id for vm in rows]
+        self._groups = self._load_groups(ids)
+        self._disks = self._load_disks(ids)
+        self._interfaces = InterfaceViews(self.call, rows)
+        return self
+
+    def prepare_preview(self, rows: list[VirtualMachine]) -> InstanceRenderer:
+        """Load what `preview` needs: which VMs are being terminated, and their tags."""
         session, ids = self.call.session, [vm.id for vm in rows]
         self._terminating = set(
             session.scalars(
@@ -100,19 +119,7 @@ class InstanceRenderer:
                 )
             )
         )
-        groups = {vm.launch_group for vm in rows}
-        # The group's first VM, expunged or not, so a reservation id never changes.
-        self._first_of_group = dict(
-            session.execute(
-                sa.select(VirtualMachine.launch_group, sa.func.min(VirtualMachine.id))
-                .where(VirtualMachine.launch_group.in_(groups))
-                .group_by(VirtualMachine.launch_group)
-            ).all()
-        )
         self._tags = tagging.tags_by_id(self.call, "instance", ids)
-        self._groups = self._load_groups(ids)
-        self._disks = self._load_disks(ids)
-        self._interfaces = InterfaceViews(self.call, rows)
         return self
 
     def _load_groups(self, vm_ids: list[int]) -> dict[int, list[dict[str, str]]]:
@@ -181,6 +188,16 @@ class InstanceRenderer:
             offering = self.call.session.get_one(ServiceOffering, vm.service_offering_id)
             self._offerings[vm.service_offering_id] = offering
         return self._catalogue.name_for(self._offerings[vm.service_offering_id])
+
+    def preview(self, vm: VirtualMachine) -> dict[str, Any]:
+        """The fields of `instance` that are cheap to read (no disks, groups or NICs), in
+        its shape, so that filters on them read a preview exactly as the full instance."""
+        return {
+            "InstanceId": self.instance_id(vm),
+            "State": self.state(vm),
+            "InstanceType": self.instance_type(vm),
+            "Tags": self.tags(vm),
+        }
 
     def instance(self, vm: VirtualMachine) -> dict[str, Any]:
         """DescribeInstances' Instance for one VM."""

@@ -144,21 +144,58 @@ def instance_filters() -> FilterSet[Row]:
     return tagging.filter_set(INSTANCE_FILTERS, read_tags=lambda row: row[1]["Tags"])
 
 
-def describe_instances(call: Call) -> dict[str, Any]:
-    rows = vms_for_describe(call)
-    renderer = InstanceRenderer(call).prepare(rows)
-    pairs: list[Row] = [
+# Filters that read only what InstanceRenderer.preview holds. Rendering an instance in full
+# (disks, security groups, NICs) is most of DescribeInstances' cost, so these filters run on
+# previews first, and when no other filter is given only the page shown is rendered: at 10k
+# instances a filtered or paged call no longer renders all of them.
+PREVIEW_FILTERS = frozenset(
+    {
+        "instance-id",
+        "instance-state-name",
+        "instance-state-code",
+        "instance-type",
+        "tag-key",
+        "tag-value",
+    }  # and every tag:<key>
+)
+
+
+def _previewable(name: str) -> bool:
+    return name in PREVIEW_FILTERS or name.startswith("tag:")
+
+
+def _rows(renderer: InstanceRenderer, vms: list[VirtualMachine]) -> list[Row]:
+    renderer.prepare(vms)
+    return [
         (
             {
                 "ReservationId": renderer.reservation_id(vm),
-                "OwnerId": call.ids.account_number(vm.account_id),
+                "OwnerId": renderer.call.ids.account_number(vm.account_id),
             },
             renderer.instance(vm),
         )
-        for vm in rows
+        for vm in vms
     ]
-    pairs = instance_filters().select(pairs, parse_filters(call.get("Filters")))
-    shown, next_token = page(pairs, call.get("MaxResults"), call.get("NextToken"))
+
+
+def describe_instances(call: Call) -> dict[str, Any]:
+    rows = vms_for_describe(call)
+    filters = parse_filters(call.get("Filters"))
+    instance_filters().predicate(filters)  # every filter name checked before any work
+    cheap = [f for f in filters if _previewable(f.name)]
+    rest = [f for f in filters if not _previewable(f.name)]
+    renderer = InstanceRenderer(call)
+    if cheap:
+        renderer.prepare_preview(rows)
+        matches = instance_filters().predicate(cheap)
+        rows = [vm for vm in rows if matches(({}, renderer.preview(vm)))]
+    max_results, token = call.get("MaxResults"), call.get("NextToken")
+    if rest:  # filters on the full instance: render every candidate, then page
+        matching = instance_filters().select(_rows(renderer, rows), rest)
+        shown, next_token = page(matching, max_results, token)
+    else:
+        rows, next_token = page(rows, max_results, token)
+        shown = _rows(renderer, rows)
     reservations: dict[str, dict[str, Any]] = {}
     for head, instance in shown:
         reservation = reservations.setdefault(
