@@ -180,18 +180,15 @@ def _record_one(
     """One delete's rows (`object_versions.record_delete`), the removed versions' tags, and
     the key's ACL if the delete hides its current object (an older version's delete leaves
     it alone: ACLs are kept per key)."""
-    hides_current = version_id is None or _is_current(session, bucket_id, key, version_id)
+    hides_current = object_versions.is_current(
+        session, bucket_id, key, version_id, unversioned=False
+    )
     deleted, place = object_versions.record_delete(
         session, bucket, bucket_id, status, key, version_id, object_tags.forget
     )
     if hides_current:
         bucket_acl.object_deleted(session, session.get_one(core_buckets.Bucket, bucket_id), key)
     return deleted, place
-
-
-def _is_current(session: Session, bucket_id: int, key: str, version_id: str) -> bool:
-    current = object_versions.current_version(session, bucket_id, key)
-    return current is not None and current.version_id == version_id
 
 
 # --- unversioned buckets ---------------------------------------------------------------------

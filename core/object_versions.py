@@ -393,6 +393,23 @@ def current_version(session: Session, bucket_id: int, key: str) -> ObjectVersion
     return session.scalar(query)
 
 
+def is_current(
+    session: Session, bucket_id: int, key: str, version_id: str | None, *, unversioned: bool
+) -> bool:
+    """Whether `version_id` (None: the key itself) names the key's current object.
+
+    A key without version rows (written before versioning was enabled) keeps its one object
+    at the plain key, and what a version id means for it is the caller's: `unversioned` is
+    the answer then. An ACL there is its current object's (True), while deleting some
+    version id of it hides nothing (False)."""
+    if version_id is None:
+        return True
+    current = current_version(session, bucket_id, key)
+    if current is None:
+        return unversioned
+    return current.version_id == version_id
+
+
 def _find(session: Session, bucket_id: int, key: str, version_id: str | None) -> ObjectVersion:
     if version_id is None:
         row = current_version(session, bucket_id, key)

@@ -186,13 +186,10 @@ def _existing_object(call: S3Call, action: str) -> object_versions.Located:
 
 
 def _is_current(call: S3Call, located: object_versions.Located) -> bool:
-    """Whether `located` is its key's current object (a key without version rows has only
-    the one object, at the plain key)."""
-    if located.version_id is None:
-        return True
     with call.runtime.db.read() as session:
-        current = object_versions.current_version(session, located.bucket_id, call.key)
-    return current is None or current.version_id == located.version_id
+        return object_versions.is_current(
+            session, located.bucket_id, call.key, located.version_id, unversioned=True
+        )
 
 
 def planned_object_acl(call: S3Call, key: str) -> list[Grant] | None:
