@@ -168,21 +168,25 @@ def _add_hosts(api: Api, fixture: Fixture, start: int, stop: int, clients: int) 
     return (stop - start) / (time.perf_counter() - started)
 
 
-def _deploy(api: Api, fixture: Fixture, start: int, stop: int, clients: int) -> float:
+def _deploy(
+    api: Api, fixture: Fixture, start: int, stop: int, clients: int
+) -> tuple[float, dict[int, str]]:
     """VMs start..stop-1 (async deploys from `clients` threads, each waiting for its jobs at
-    the end); returns VMs per second from the first call to the last job's completion."""
+    the end); returns VMs per second from the first call to the last job's completion, and
+    each VM's id by its index (deployVirtualMachine answers the id beside the job id)."""
 
-    def deploy(indexes: range) -> list[str]:
-        return [
-            api.call(
+    def deploy(indexes: range) -> list[tuple[int, str, str]]:
+        started = []
+        for index in indexes:
+            reply = api.call(
                 "deployVirtualMachine",
                 zoneid=fixture.zone,
                 templateid=fixture.template,
                 serviceofferingid=fixture.offering,
                 name=f"bench-{index}",
-            )["jobid"]
-            for index in indexes
-        ]
+            )
+            started.append((index, reply["id"], reply["jobid"]))
+        return started
 
     def wait(jobs: list[str]) -> None:
         for job in jobs:
@@ -194,25 +198,16 @@ def _deploy(api: Api, fixture: Fixture, start: int, stop: int, clients: int) -> 
     chunks = [range(start + i, stop, clients) for i in range(clients)]
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        jobs = [job for chunk in pool.map(deploy, chunks) for job in chunk]
+        deployed = [vm for chunk in pool.map(deploy, chunks) for vm in chunk]
+        jobs = [job for _, _, job in deployed]
         list(pool.map(wait, [jobs[i::clients] for i in range(clients)]))
-    return (stop - start) / (time.perf_counter() - started)
+    rate = (stop - start) / (time.perf_counter() - started)
+    return rate, {index: vm_id for index, vm_id, _ in deployed}
 
 
-def _tag(api: Api, start: int, stop: int) -> None:
-    """Tag every TAG_EVERY-th VM deployed in start..stop-1 (createTags, 50 ids a call)."""
-    names = {f"bench-{i}" for i in range(start, stop) if i % TAG_EVERY == 0}
-    if not names:
-        return
-    ids = []
-    page = 1
-    while len(ids) < len(names):
-        found = api.call("listVirtualMachines", keyword="bench-", page=page, pagesize=PAGE)
-        vms = found.get("virtualmachine", [])
-        if not vms:
-            break
-        ids += [vm["id"] for vm in vms if vm["name"] in names]
-        page += 1
+def _tag(api: Api, vm_ids: dict[int, str]) -> None:
+    """Tag every TAG_EVERY-th of the VMs (by deploy index) with createTags, 50 ids a call."""
+    ids = [vm_id for index, vm_id in sorted(vm_ids.items()) if index % TAG_EVERY == 0]
     for i in range(0, len(ids), 50):
         api.call(
             "createTags",
@@ -396,8 +391,8 @@ def _measure(result: SuiteResult, sizes: Sizes, server: ServerProcess) -> None:
     deployed = 0
     rates = []
     for milestone in sizes.vm_milestones:
-        rate = _deploy(api, fixture, deployed, milestone, sizes.clients)
-        _tag(api, deployed, milestone)
+        rate, vm_ids = _deploy(api, fixture, deployed, milestone, sizes.clients)
+        _tag(api, vm_ids)
         deployed = milestone
         rates.append(rate)
         deploy_curve.add("cloudgate", milestone, rate)
