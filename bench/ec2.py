@@ -187,19 +187,35 @@ def add_big_host(server: ServerProcess) -> None:
 @contextmanager
 def moto_server() -> Iterator[Endpoint]:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log_dir = Path(tempfile.mkdtemp(prefix="bench-ec2-moto-"))
+    log_path = log_dir / "moto_server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         make = boto3_client(url, "us-east-1", "testing", "testing")
         wait_until_up(make, process)
         yield Endpoint("moto_server", make, pid=process.pid)
+    except BaseException:
+        # A peer's internal error (moto answers an HTML 500) is only explained in its log.
+        print(f"moto_server's last log lines ({log_path}):", file=sys.stderr)
+        print(_last_traceback(log_path), file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
     finally:
         process.terminate()
         process.wait(30)
+
+
+def _last_traceback(log_path: Path, lines: int = 40) -> str:
+    text = log_path.read_text(errors="replace").splitlines()
+    starts = [i for i, line in enumerate(text) if line.startswith("Traceback")]
+    return "\n".join(text[starts[-1] :] if starts else text[-lines:])
 
 
 def wait_until_up(make: Callable[[], Any], process: subprocess.Popen[bytes]) -> None:
